@@ -1,0 +1,33 @@
+import { loadConfig } from '../config';
+import { createPool } from '../db/pool';
+import { createLogger } from '../lib/logger';
+import { runUntilSignalled } from '../lib/process';
+import { connectClient } from '../temporal/connection';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('api', config.logLevel);
+  const pool = createPool(config.databaseUrl);
+  const temporal = await connectClient(config.temporal, config.payloadEncryptionKeys);
+  const app = await buildApp({
+    pool,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    payloadEncryptionKeys: config.payloadEncryptionKeys,
+    temporalUiUrl: config.temporalUiUrl,
+    codecAuthRequired: config.codecAuthRequired,
+    logger,
+  });
+  runUntilSignalled(logger, async () => {
+    await app.close();
+    await temporal.connection.close();
+    await pool.end();
+  });
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from '../../db/pool';
+import { HttpError } from './errors';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler for staff routes: a bearer token from `staff_tokens` (stored as a SHA-256 hash). */
+    requireStaff: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+  interface FastifyRequest {
+    staff?: { tokenId: string; name: string };
+  }
+}
+
+export const STAFF_TOKEN_PREFIX = 'fhs_';
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Creates a staff token; the plain token is returned once and only its hash is stored. */
+export async function createStaffToken(pool: Pool, name: string): Promise<{ id: string; token: string }> {
+  const token = STAFF_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  const { rows } = await pool.query<{ id: string }>(
+    'INSERT INTO staff_tokens (name, token_hash) VALUES ($1, $2) RETURNING id',
+    [name, hashToken(token)],
+  );
+  return { id: rows[0].id, token };
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{16,200})$/.exec(header);
+  return match?.[1];
+}
+
+export default fp(
+  async (app, opts: { pool: Pool }) => {
+    app.decorateRequest('staff', undefined);
+    app.decorate('requireStaff', async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearerToken(request);
+      if (token) {
+        const { rows } = await opts.pool.query<{ id: string; name: string }>(
+          'SELECT id, name FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+          [hashToken(token)],
+        );
+        if (rows.length === 1) {
+          request.staff = { tokenId: rows[0].id, name: rows[0].name };
+          return;
+        }
+      }
+      reply.header('WWW-Authenticate', 'Bearer realm="filing-hub"');
+      throw new HttpError(401, 'a valid staff bearer token is required');
+    });
+  },
+  { name: 'auth' },
+);

@@ -1,0 +1,72 @@
+import fp from 'fastify-plugin';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { RuleViolation, ValidationError } from '../../domain/errors';
+
+/** An HTTP error with a message safe to show to the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly rule?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One error shape for every route: `{ error, message, rule? }`. Messages of 4xx errors reach the caller; 5xx details
+ * stay in the log and the caller gets the request id to quote.
+ */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
+      if (err instanceof RuleViolation) {
+        const status = err.kind === 'conflict' ? 409 : 422;
+        return reply.status(status).send({ error: statusText(status), message: err.message, rule: err.rule });
+      }
+      if (err instanceof ValidationError) {
+        return reply.status(422).send({ error: statusText(422), message: err.message, field: err.field });
+      }
+      if (err instanceof HttpError) {
+        return reply
+          .status(err.statusCode)
+          .send({ error: statusText(err.statusCode), message: err.message, ...(err.rule ? { rule: err.rule } : {}) });
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        return reply.status(404).send({ error: 'Not Found', message: 'not found' });
+      }
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        return reply.status(409).send({ error: 'Conflict', message: 'already running' });
+      }
+      const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+      if (status < 500) {
+        return reply.status(status).send({ error: statusText(status), message: err.message });
+      }
+      request.log.error({ err }, 'request failed');
+      return reply.status(status).send({ error: statusText(status), message: `internal error (request ${request.id})` });
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      reply.status(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    });
+  },
+  { name: 'errors' },
+);
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
+}

@@ -1,0 +1,159 @@
+/**
+ * Every environment variable the product reads, in one registry.
+ *
+ * Code reads the environment only through `readEnv` (a test fails on any other `process.env` read), so the README's
+ * configuration table and docker-compose.yml can be checked against this list and cannot rot silently.
+ */
+
+/** The processes of the system; `start` is the local orchestrator (`npm start`). */
+export type ProcessName = 'start' | 'api' | 'worker' | 'simulator' | 'migrate';
+
+export interface EnvVarSpec {
+  readonly description: string;
+  /** Default used when the variable is unset or empty; `undefined` means "unset is meaningful" or "required". */
+  readonly default?: string;
+  /** Processes that read it. */
+  readonly usedBy: readonly ProcessName[];
+  /** Required by these processes when they run outside `npm start` (docker-compose, production). */
+  readonly requiredBy?: readonly ProcessName[];
+  /** Holds key material or tokens: never printed, never logged. */
+  readonly secret?: boolean;
+}
+
+export const ENV_VARS = {
+  DATABASE_URL: {
+    description: 'PostgreSQL connection string of the application database (created when missing).',
+    default: 'postgres://postgres@127.0.0.1:5432/filinghub',
+    usedBy: ['start', 'api', 'worker', 'migrate'],
+    requiredBy: ['api', 'worker', 'migrate'],
+  },
+  TEMPORAL_ADDRESS: {
+    description:
+      'host:port of an existing Temporal frontend. When unset, `npm start` runs the Temporal CLI dev server locally.',
+    usedBy: ['start', 'api', 'worker'],
+    requiredBy: ['api', 'worker'],
+  },
+  TEMPORAL_NAMESPACE: {
+    description: 'Temporal namespace.',
+    default: 'default',
+    usedBy: ['start', 'api', 'worker'],
+  },
+  TEMPORAL_TASK_QUEUE: {
+    description: 'Task queue the worker polls and the API starts workflows on.',
+    default: 'filing-hub',
+    usedBy: ['start', 'api', 'worker'],
+  },
+  TEMPORAL_TLS_CA_PATH: {
+    description: 'PEM file with the CA that signed the Temporal frontend certificate (external cluster with TLS).',
+    usedBy: ['api', 'worker'],
+  },
+  TEMPORAL_TLS_CERT_PATH: {
+    description: 'PEM client certificate for mutual TLS to an external Temporal cluster.',
+    usedBy: ['api', 'worker'],
+  },
+  TEMPORAL_TLS_KEY_PATH: {
+    description: 'PEM private key for TEMPORAL_TLS_CERT_PATH.',
+    usedBy: ['api', 'worker'],
+  },
+  TEMPORAL_TLS_SERVER_NAME: {
+    description: 'Server name to verify on the Temporal frontend certificate, when it differs from the address host.',
+    usedBy: ['api', 'worker'],
+  },
+  TEMPORAL_API_KEY: {
+    description: 'API key for Temporal Cloud (implies TLS).',
+    usedBy: ['api', 'worker'],
+    secret: true,
+  },
+  TEMPORAL_CLI_PATH: {
+    description: 'Path to the `temporal` CLI used for the local dev server (default: `temporal` on PATH, else installed with go).',
+    usedBy: ['start'],
+  },
+  TEMPORAL_PORT: {
+    description: 'gRPC port of the local Temporal dev server.',
+    default: '7233',
+    usedBy: ['start'],
+  },
+  TEMPORAL_UI_PORT: {
+    description: 'Port of the Temporal Web UI of the local dev server.',
+    default: '8233',
+    usedBy: ['start'],
+  },
+  TEMPORAL_UI_URL: {
+    description: 'Public URL of the Temporal Web UI, printed and used as the codec CORS origin.',
+    default: 'http://localhost:8233',
+    usedBy: ['start', 'api'],
+  },
+  WORKFLOW_BUNDLE_PATH: {
+    description: 'Pre-built workflow bundle (npm run bundle:workflows). When unset the worker bundles at start.',
+    usedBy: ['worker'],
+  },
+  DATA_DIR: {
+    description: 'Directory for local state: Temporal dev server database, generated secrets, test PKI.',
+    default: './data',
+    usedBy: ['start', 'api', 'worker', 'simulator'],
+  },
+  HOST: {
+    description: 'Interface the API listens on.',
+    default: '127.0.0.1',
+    usedBy: ['start', 'api'],
+  },
+  PORT: {
+    description: 'Port the API listens on.',
+    default: '3000',
+    usedBy: ['start', 'api'],
+  },
+  PUBLIC_URL: {
+    description: 'URL under which the API is reachable, used in printed links and the codec endpoint.',
+    default: 'http://localhost:3000',
+    usedBy: ['start', 'api'],
+  },
+  LOG_LEVEL: {
+    description: 'Log level of every process (fatal, error, warn, info, debug, trace).',
+    default: 'info',
+    usedBy: ['start', 'api', 'worker', 'simulator', 'migrate'],
+  },
+  PAYLOAD_ENCRYPTION_KEYS: {
+    description:
+      'Keys of the Temporal payload codec (AES-256-GCM) as `keyId:base64key`, comma separated; the first encrypts, ' +
+      'all decrypt. `npm start` generates one into DATA_DIR when unset.',
+    usedBy: ['start', 'api', 'worker'],
+    requiredBy: ['api', 'worker'],
+    secret: true,
+  },
+  CODEC_AUTH_REQUIRED: {
+    description:
+      'When true, the codec endpoint used by the Temporal Web UI demands a staff bearer token (production: put the UI ' +
+      'behind SSO with TEMPORAL_CODEC_PASS_ACCESS_TOKEN). `npm start` sets false for the local UI.',
+    default: 'true',
+    usedBy: ['start', 'api'],
+  },
+  SUPERVISOR_PID: {
+    description:
+      'Set by `npm start` on its children: a child exits when that process is gone, so a killed supervisor leaves no ' +
+      'orphans. Not for manual use.',
+    usedBy: ['api', 'worker', 'simulator'],
+  },
+} as const satisfies Record<string, EnvVarSpec>;
+
+export type EnvName = keyof typeof ENV_VARS;
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/** Reads one registered variable; empty strings count as unset so `FOO=` falls back to the default. */
+export function readEnv(name: EnvName, source: EnvSource = process.env): string | undefined {
+  const value = source[name];
+  if (value !== undefined && value !== '') return value;
+  const spec: EnvVarSpec = ENV_VARS[name];
+  return spec.default;
+}
+
+export function requireEnv(name: EnvName, source: EnvSource = process.env): string {
+  const value = readEnv(name, source);
+  if (value === undefined) throw new Error(`Configuration: ${name} must be set (${ENV_VARS[name].description})`);
+  return value;
+}
+
+export function envIsSet(name: EnvName, source: EnvSource = process.env): boolean {
+  const value = source[name];
+  return value !== undefined && value !== '';
+}

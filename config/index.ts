@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { readEnv, requireEnv, type EnvSource } from './env';
+
+export { ENV_VARS, readEnv, requireEnv, type EnvName, type EnvSource, type ProcessName } from './env';
+
+export interface TemporalConfig {
+  /** host:port of the frontend. */
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: { caPath?: string; certPath?: string; keyPath?: string; serverName?: string };
+  apiKey?: string;
+}
+
+export interface AppConfig {
+  databaseUrl: string;
+  temporal: TemporalConfig;
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl: string;
+  temporalUiUrl: string;
+  logLevel: string;
+  payloadEncryptionKeys: string;
+  codecAuthRequired: boolean;
+  workflowBundlePath?: string;
+}
+
+function parseBoolean(value: string | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new Error(`Configuration: ${name} must be true or false, got "${value}"`);
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`Configuration: ${name} must be a port number, got "${value}"`);
+  }
+  return port;
+}
+
+export function loadTemporalConfig(source: EnvSource = process.env): TemporalConfig {
+  const caPath = readEnv('TEMPORAL_TLS_CA_PATH', source);
+  const certPath = readEnv('TEMPORAL_TLS_CERT_PATH', source);
+  const keyPath = readEnv('TEMPORAL_TLS_KEY_PATH', source);
+  const serverName = readEnv('TEMPORAL_TLS_SERVER_NAME', source);
+  const apiKey = readEnv('TEMPORAL_API_KEY', source);
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new Error('Configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together');
+  }
+  const tls = caPath || certPath || serverName ? { caPath, certPath, keyPath, serverName } : undefined;
+  return {
+    address: requireEnv('TEMPORAL_ADDRESS', source),
+    namespace: requireEnv('TEMPORAL_NAMESPACE', source),
+    taskQueue: requireEnv('TEMPORAL_TASK_QUEUE', source),
+    tls,
+    apiKey,
+  };
+}
+
+/** Configuration of the api and worker processes. */
+export function loadConfig(source: EnvSource = process.env): AppConfig {
+  return {
+    databaseUrl: requireEnv('DATABASE_URL', source),
+    temporal: loadTemporalConfig(source),
+    dataDir: path.resolve(requireEnv('DATA_DIR', source)),
+    host: requireEnv('HOST', source),
+    port: parsePort(requireEnv('PORT', source), 'PORT'),
+    publicUrl: requireEnv('PUBLIC_URL', source).replace(/\/+$/, ''),
+    temporalUiUrl: requireEnv('TEMPORAL_UI_URL', source).replace(/\/+$/, ''),
+    logLevel: requireEnv('LOG_LEVEL', source),
+    payloadEncryptionKeys: requireEnv('PAYLOAD_ENCRYPTION_KEYS', source),
+    codecAuthRequired: parseBoolean(readEnv('CODEC_AUTH_REQUIRED', source), 'CODEC_AUTH_REQUIRED'),
+    workflowBundlePath: readEnv('WORKFLOW_BUNDLE_PATH', source),
+  };
+}

@@ -1,0 +1,46 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { hashToken } from '../../api/plugins/auth';
+import type { Pool } from '../../db/pool';
+import { generateCodecKeySpec } from '../../temporal/codec';
+
+/**
+ * Secrets of a local `npm start`, generated on the first run into DATA_DIR (git-ignored, mode 0600): the payload
+ * codec key, and the staff token the README's curl commands read from DATA_DIR/staff-token. Production passes
+ * PAYLOAD_ENCRYPTION_KEYS from its secret store instead and creates staff tokens explicitly.
+ */
+export interface LocalSecrets {
+  payloadEncryptionKeys: string;
+  staffToken?: string;
+}
+
+function writePrivate(file: string, content: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+export function loadLocalSecrets(dataDir: string): LocalSecrets {
+  const file = path.join(dataDir, 'secrets.json');
+  try {
+    const secrets = JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+    if (secrets.payloadEncryptionKeys) return secrets;
+  } catch {
+    // first run
+  }
+  const secrets: LocalSecrets = { payloadEncryptionKeys: generateCodecKeySpec() };
+  saveLocalSecrets(dataDir, secrets);
+  return secrets;
+}
+
+export function saveLocalSecrets(dataDir: string, secrets: LocalSecrets): void {
+  writePrivate(path.join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2));
+  if (secrets.staffToken) writePrivate(path.join(dataDir, 'staff-token'), secrets.staffToken);
+}
+
+export async function staffTokenIsValid(pool: Pool, token: string): Promise<boolean> {
+  const { rowCount } = await pool.query('SELECT 1 FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [
+    hashToken(token),
+  ]);
+  return rowCount === 1;
+}

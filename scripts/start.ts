@@ -1,0 +1,204 @@
+/**
+ * `npm start`: the whole system on this machine. Provisions Temporal (the CLI dev server, unless TEMPORAL_ADDRESS
+ * points at a cluster), creates and migrates the database, starts the worker and the API as separate processes, and
+ * prints where everything is. Ctrl-C stops every child; a start after a crash first stops what the crash left.
+ */
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { envIsSet, readEnv } from '../config/env';
+import { ensureDatabase, migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { createStaffToken } from '../api/plugins/auth';
+import { Connection } from '@temporalio/client';
+import { PidFile, spawnTs, type ManagedChild } from './lib/children';
+import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
+import {
+  devServerDbFile,
+  resolveTemporalCli,
+  startDevServer,
+  stopProcess,
+  waitForTemporal,
+  type DevServer,
+} from './lib/temporal-dev-server';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function log(msg: string): void {
+  process.stdout.write(`[start] ${msg}\n`);
+}
+
+async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, dead: () => string | undefined) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reason = dead();
+    if (reason) throw new Error(reason);
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(ROOT, readEnv('DATA_DIR') ?? './data');
+  const port = Number(readEnv('PORT'));
+  const publicUrl = (readEnv('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const namespace = readEnv('TEMPORAL_NAMESPACE') ?? 'default';
+  const taskQueue = readEnv('TEMPORAL_TASK_QUEUE') ?? 'filing-hub';
+  const databaseUrl = readEnv('DATABASE_URL') as string;
+  const pidFile = new PidFile(path.join(dataDir, 'run', 'children.json'));
+  await pidFile.stopLeftovers(log);
+
+  const secrets = loadLocalSecrets(dataDir);
+  const children: ManagedChild[] = [];
+  let devServer: DevServer | undefined;
+  let stopping = false;
+
+  const recordPids = () =>
+    pidFile.write([
+      ...(devServer ? [{ name: 'temporal', pid: devServer.process.pid, marker: 'start-dev' }] : []),
+      ...children.map((c) => ({ name: c.name, pid: c.process.pid, marker: 'main.ts' })),
+    ]);
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping...');
+    // The API first (no new work), then the worker (finishes its tasks), Temporal last.
+    for (const child of [...children].reverse()) await stopProcess(child.process, 15_000);
+    if (devServer) await devServer.stop();
+    pidFile.clear();
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  const deathOf = (child: ManagedChild) => () =>
+    child.process.exitCode !== null || child.process.signalCode !== null ? `${child.name} exited during start-up` : undefined;
+
+  try {
+    // 1. Temporal
+    let temporalAddress = readEnv('TEMPORAL_ADDRESS');
+    let uiUrl = readEnv('TEMPORAL_UI_URL') as string;
+    if (temporalAddress) {
+      log(`using the Temporal server at ${temporalAddress}`);
+      if (!readEnv('TEMPORAL_API_KEY') && !readEnv('TEMPORAL_TLS_CERT_PATH')) await waitForTemporal(temporalAddress, 30_000);
+    } else {
+      const temporalPort = Number(readEnv('TEMPORAL_PORT'));
+      const uiPort = Number(readEnv('TEMPORAL_UI_PORT'));
+      for (const p of [temporalPort, uiPort, port]) {
+        if (!(await portIsFree(p))) {
+          throw new Error(`port ${p} is in use: stop what holds it, or set TEMPORAL_PORT / TEMPORAL_UI_PORT / PORT`);
+        }
+      }
+      const cli = resolveTemporalCli(readEnv('TEMPORAL_CLI_PATH'), log);
+      log(`starting the Temporal dev server (${cli})`);
+      devServer = await startDevServer({
+        cli,
+        port: temporalPort,
+        uiPort,
+        dbFile: devServerDbFile(dataDir),
+        namespace,
+        uiCodecEndpoint: `${publicUrl}/codec`,
+        logFile: path.join(dataDir, 'logs', 'temporal.log'),
+      });
+      recordPids();
+      temporalAddress = devServer.address;
+      uiUrl = `http://localhost:${uiPort}`;
+    }
+
+    // 2. PostgreSQL
+    if (await ensureDatabase(databaseUrl)) log('database created');
+    const applied = await migrate(databaseUrl);
+    log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
+
+    // 3. Worker and API, as separate processes
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_UI_URL: uiUrl,
+      DATA_DIR: dataDir,
+      PAYLOAD_ENCRYPTION_KEYS: readEnv('PAYLOAD_ENCRYPTION_KEYS') ?? secrets.payloadEncryptionKeys,
+      CODEC_AUTH_REQUIRED: envIsSet('CODEC_AUTH_REQUIRED') ? readEnv('CODEC_AUTH_REQUIRED') : String(!devServer),
+      SUPERVISOR_PID: String(process.pid),
+    };
+    const worker = spawnTs('worker', 'worker/main.ts', childEnv, ROOT);
+    children.push(worker);
+    recordPids();
+    const connection = await Connection.connect({ address: temporalAddress });
+    await waitFor('the worker', 180_000, async () => {
+      const described = await connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType: 1, // workflow pollers
+      });
+      return described.pollers.length > 0;
+    }, deathOf(worker));
+    await connection.close();
+    log('worker is polling');
+
+    const api = spawnTs('api', 'api/main.ts', childEnv, ROOT);
+    children.push(api);
+    recordPids();
+    await waitFor('the API', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200, deathOf(api));
+
+    // 4. A staff token for the README's curl commands
+    const pool = createPool(databaseUrl, 1);
+    try {
+      if (!secrets.staffToken || !(await staffTokenIsValid(pool, secrets.staffToken))) {
+        secrets.staffToken = (await createStaffToken(pool, 'local development (npm start)')).token;
+        saveLocalSecrets(dataDir, secrets);
+      }
+    } finally {
+      await pool.end();
+    }
+
+    for (const child of children) {
+      child.process.on('exit', (code, signal) => {
+        if (stopping) return;
+        log(`${child.name} exited unexpectedly (code ${code}, signal ${signal})`);
+        void stopAll(1);
+      });
+    }
+    if (devServer) {
+      devServer.process.on('exit', () => {
+        if (!stopping) {
+          log('the Temporal dev server exited unexpectedly');
+          void stopAll(1);
+        }
+      });
+    }
+
+    const tokenFile = path.relative(ROOT, path.join(dataDir, 'staff-token'));
+    process.stdout.write(
+      [
+        '',
+        'Filing hub is running:',
+        `  API              ${publicUrl}`,
+        `  Health           ${publicUrl}/health`,
+        `  OpenAPI docs     ${publicUrl}/docs   (JSON: ${publicUrl}/docs/json)`,
+        `  Temporal Web UI  ${uiUrl}${devServer ? '' : '   (external cluster)'}`,
+        `  Temporal gRPC    ${temporalAddress}`,
+        `  Staff token      in ${tokenFile}`,
+        '',
+        'Start a connectivity check workflow:',
+        `  curl -X POST -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/platform/checks`,
+        '',
+        'Press Ctrl-C to stop everything.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    log(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll(1);
+  }
+}
+
+void main();

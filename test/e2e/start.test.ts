@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { dropDatabase } from '../../db/migrate';
+import { isAlive } from '../../lib/process';
+import { freePort, ROOT } from '../setup/environment';
+
+/**
+ * `npm start` as a newcomer runs it: its own Temporal dev server (with Web UI) and database, worker and API as
+ * separate processes; Ctrl-C leaves nothing behind, and a start after a crash works and keeps the earlier state.
+ */
+interface Started {
+  process: ChildProcess;
+  output: () => string;
+}
+
+describe('npm start', () => {
+  const runDir = process.env.TEST_RUN_DIR as string;
+  const dataDir = path.join(runDir, 'start-data');
+  const base = new URL(process.env.DATABASE_URL as string);
+  base.pathname = `${base.pathname}_start`;
+  const databaseUrl = base.toString();
+  let ports: { api: number; temporal: number; ui: number };
+
+  beforeAll(async () => {
+    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+  });
+  afterAll(async () => {
+    await dropDatabase(databaseUrl).catch(() => undefined);
+  });
+
+  function start(): Promise<Started> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      PORT: String(ports.api),
+      PUBLIC_URL: `http://localhost:${ports.api}`,
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      LOG_LEVEL: 'warn',
+    };
+    // The test run's own server and bundle must not leak into the system under test.
+    for (const name of ['TEMPORAL_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'PAYLOAD_ENCRYPTION_KEYS']) delete env[name];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 240_000);
+      const poll = setInterval(() => {
+        if (output.includes('Filing hub is running')) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve({ process: child, output: () => output });
+        }
+      }, 200);
+      child.once('exit', (code) => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        reject(new Error(`npm start exited with ${code}:\n${output}`));
+      });
+    });
+  }
+
+  function recordedPids(): number[] {
+    const records = JSON.parse(readFileSync(path.join(dataDir, 'run', 'children.json'), 'utf8')) as { pid: number }[];
+    return records.map((r) => r.pid);
+  }
+
+  async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (check()) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return check();
+  }
+
+  async function startCheck(): Promise<{ id: string; workflowId: string }> {
+    const token = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
+    const res = await fetch(`http://127.0.0.1:${ports.api}/api/platform/checks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(202);
+    return (await res.json()) as { id: string; workflowId: string };
+  }
+
+  async function checkStatus(id: string): Promise<string> {
+    const token = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
+    const res = await fetch(`http://127.0.0.1:${ports.api}/api/platform/checks/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await res.json()) as { status: string }).status;
+  }
+
+  it('serves health, docs and the Web UI, runs a check, and Ctrl-C stops every process', async () => {
+    const started = await start();
+    const children = recordedPids();
+    expect(children).toHaveLength(3); // temporal, worker, api
+
+    const health = await fetch(`http://127.0.0.1:${ports.api}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', temporal: 'ok', db: 'ok' });
+    expect((await fetch(`http://127.0.0.1:${ports.api}/docs/json`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    expect(started.output()).toContain(`http://localhost:${ports.ui}`);
+
+    const check = await startCheck();
+    let status = '';
+    for (let i = 0; i < 60 && status !== 'completed'; i++) {
+      status = await checkStatus(check.id);
+      if (status !== 'completed') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe('completed');
+
+    const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
+    started.process.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(children.filter(isAlive)).toEqual([]);
+  }, 300_000);
+
+  it('starts again after a crash, stopping what the crash left and keeping earlier state', async () => {
+    const first = await start();
+    const check = await startCheck();
+    for (let i = 0; i < 60 && (await checkStatus(check.id)) !== 'completed'; i++) await new Promise((r) => setTimeout(r, 250));
+    const leftovers = recordedPids();
+    first.process.kill('SIGKILL');
+
+    const second = await start();
+    expect(leftovers.filter(isAlive).filter((pid) => !recordedPids().includes(pid))).toEqual([]);
+    // The dev server keeps its state in DATA_DIR: the earlier workflow is still there after the restart.
+    expect(await checkStatus(check.id)).toBe('completed');
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      const described = await new Client({ connection }).workflow.getHandle(check.workflowId).describe();
+      expect(described.status.name).toBe('COMPLETED');
+    } finally {
+      await connection.close();
+    }
+    const children = recordedPids();
+    const exited = new Promise<number | null>((resolve) => second.process.once('exit', (code) => resolve(code)));
+    second.process.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(await waitUntil(() => children.filter(isAlive).length === 0, 5000)).toBe(true);
+  }, 400_000);
+});

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { createStaffToken } from '../../api/plugins/auth';
+import { createLogger } from '../../lib/logger';
+import type { TestContext } from './temporal';
+
+/** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
+export async function buildTestApp(ctx: TestContext): Promise<{ app: FastifyInstance; staffToken: string }> {
+  const app = await buildApp({
+    pool: ctx.pool,
+    temporal: ctx.client,
+    taskQueue: ctx.config.temporal.taskQueue,
+    payloadEncryptionKeys: ctx.config.payloadEncryptionKeys,
+    temporalUiUrl: ctx.config.temporalUiUrl,
+    codecAuthRequired: true,
+    logger: createLogger('api-test', 'silent'),
+  });
+  const { token } = await createStaffToken(ctx.pool, 'test');
+  return { app, staffToken: token };
+}

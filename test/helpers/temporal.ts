@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig, type AppConfig } from '../../config';
+import type { ActivityDeps } from '../../activities';
+import { createPool, type Pool } from '../../db/pool';
+import { connectClient } from '../../temporal/connection';
+import { connectWorker, createWorker } from '../../worker/worker';
+
+/** The configuration of this test run (from global setup), on a task queue of the test file's own. */
+export function testConfig(taskQueue = uniqueTaskQueue('test')): AppConfig {
+  const config = loadConfig(process.env);
+  return { ...config, temporal: { ...config.temporal, taskQueue } };
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  stop(): Promise<void>;
+}
+
+/** A real worker (real activities, real PostgreSQL) on the run's pre-built workflow bundle. */
+export async function startTestWorker(config: AppConfig, deps: ActivityDeps): Promise<TestWorker> {
+  const connection = await connectWorker(config.temporal);
+  const worker = await createWorker({
+    connection,
+    temporal: config.temporal,
+    payloadEncryptionKeys: config.payloadEncryptionKeys,
+    deps,
+    workflowBundle: { codePath: config.workflowBundlePath as string },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    connection,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export interface TestContext {
+  config: AppConfig;
+  pool: Pool;
+  client: Client;
+  worker: TestWorker;
+  close(): Promise<void>;
+}
+
+/** Pool, client and a running worker for one test file; `close()` in afterAll. */
+export async function startTestContext(prefix: string): Promise<TestContext> {
+  const config = testConfig(uniqueTaskQueue(prefix));
+  const pool = createPool(config.databaseUrl, 5);
+  const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
+  const worker = await startTestWorker(config, { pool });
+  return {
+    config,
+    pool,
+    client,
+    worker,
+    async close() {
+      await worker.stop();
+      await client.connection.close();
+      await pool.end();
+    },
+  };
+}

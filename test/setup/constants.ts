@@ -1,0 +1,5 @@
+/**
+ * Codec key of the test runs and of the recorded histories in test/histories. A test-only key, public on purpose:
+ * recorded histories must decode in CI. Never use it outside tests.
+ */
+export const TEST_PAYLOAD_ENCRYPTION_KEYS = 'test-2026:dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTAxMjM0NTY=';

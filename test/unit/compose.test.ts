@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ENV_VARS, type EnvName, type ProcessName } from '../../config/env';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { searchAttributeArgs } from '../../scripts/lib/temporal-dev-server';
+
+/**
+ * No Docker engine runs here, so docker-compose.yml is checked against the code instead: every command starts an
+ * entry point that exists, every variable is one the code reads for that process, every required one is set, and the
+ * Temporal pieces agree with each other and with the search attributes the workflows use.
+ */
+const root = path.resolve(__dirname, '..', '..');
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: number };
+}
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const services = compose.services;
+
+/** Our services and the process (config/env.ts) each one runs. */
+const OWN_SERVICES: Record<string, ProcessName> = { migrate: 'migrate', worker: 'worker', api: 'api' };
+const ENTRY_POINTS: Record<ProcessName, string> = {
+  migrate: 'db/migrate.ts',
+  worker: 'worker/main.ts',
+  api: 'api/main.ts',
+  simulator: 'simulator/main.ts',
+  start: 'scripts/start.ts',
+};
+
+function interpolatedDefault(value: string): string {
+  // ${VAR:?message} must come from .env; treat it as set.
+  return value.replace(/\$\{[A-Z_]+:\?[^}]*\}/g, 'from-env');
+}
+
+describe('docker-compose.yml', () => {
+  it('has the production-like services', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'worker', 'api']),
+    );
+    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(services.postgresql.image).toMatch(/^postgres:/);
+    expect(services.worker.deploy?.replicas).toBeGreaterThan(1);
+  });
+
+  it.each(Object.entries(OWN_SERVICES))('service %s runs an entry point that exists', (service, processName) => {
+    const spec = services[service];
+    expect(spec.build).toBe('.');
+    const command = spec.command as string[];
+    expect(command[0]).toBe('node');
+    const source = command[1].replace(/^dist\//, '').replace(/\.js$/, '.ts');
+    expect(source).toBe(ENTRY_POINTS[processName]);
+    expect(existsSync(path.join(root, source))).toBe(true);
+  });
+
+  it.each(Object.entries(OWN_SERVICES))('service %s sets only variables its process reads, and all it requires', (service, processName) => {
+    const env = services[service].environment ?? {};
+    for (const name of Object.keys(env)) {
+      expect(ENV_VARS).toHaveProperty(name);
+      expect(ENV_VARS[name as EnvName].usedBy).toContain(processName);
+    }
+    const required = (Object.entries(ENV_VARS) as [EnvName, { requiredBy?: readonly ProcessName[] }][])
+      .filter(([, spec]) => spec.requiredBy?.includes(processName))
+      .map(([name]) => name);
+    for (const name of required) expect(Object.keys(env)).toContain(name);
+  });
+
+  it('points the processes at the services that exist', () => {
+    for (const service of ['worker', 'api']) {
+      const env = services[service].environment!;
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(new URL(interpolatedDefault(env.DATABASE_URL)).hostname).toBe('postgresql');
+      expect(env.PAYLOAD_ENCRYPTION_KEYS).toBe(services.api.environment!.PAYLOAD_ENCRYPTION_KEYS);
+      expect(env.TEMPORAL_TASK_QUEUE).toBe(ENV_VARS.TEMPORAL_TASK_QUEUE.default);
+    }
+    expect(services.migrate.environment!.DATABASE_URL).toBe(services.api.environment!.DATABASE_URL);
+    // The worker loads the bundle that `npm run build` writes.
+    expect(services.worker.environment!.WORKFLOW_BUNDLE_PATH).toBe('dist/workflow-bundle.js');
+    expect(readFileSync(path.join(root, 'scripts', 'build.ts'), 'utf8')).toContain("'workflow-bundle.js'");
+    expect(readFileSync(path.join(root, 'Dockerfile'), 'utf8')).toMatch(/npm run build/);
+  });
+
+  it('wires the Web UI to the API codec endpoint and the API to the UI origin', () => {
+    const api = services.api.environment!;
+    const ui = services['temporal-ui'].environment!;
+    expect(ui.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`${api.PUBLIC_URL}/codec`);
+    expect(ui.TEMPORAL_CORS_ORIGINS).toBe(api.PUBLIC_URL);
+    const uiPublished = services['temporal-ui'].ports![0].split(':')[0];
+    expect(new URL(api.TEMPORAL_UI_URL).port).toBe(uiPublished);
+    const apiPublished = services.api.ports![0].split(':')[0];
+    expect(api.PORT).toBe(apiPublished);
+    expect(new URL(api.PUBLIC_URL).port).toBe(apiPublished);
+  });
+
+  it('registers exactly the search attributes the workflows use, as the dev server does', () => {
+    const script = (services['temporal-setup'].command as string[]).join(' ');
+    const registered = [...script.matchAll(/\b([A-Za-z]+)=(Keyword|Int|Datetime|KeywordList|Text|Bool|Double)\b/g)].map(
+      (m) => `${m[1]}=${m[2]}`,
+    );
+    const devServer = searchAttributeArgs().filter((a) => a !== '--search-attribute');
+    expect(registered.sort()).toEqual(devServer.sort());
+    expect(registered).toHaveLength(ALL_SEARCH_ATTRIBUTES.length);
+    expect(services.temporal.environment!.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
+  });
+});

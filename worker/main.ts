@@ -1,0 +1,44 @@
+import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { createPool } from '../db/pool';
+import { createLogger } from '../lib/logger';
+import { runUntilSignalled } from '../lib/process';
+import { connectWorker, createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('worker', config.logLevel);
+  const temporalLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const).find((l) => l === config.logLevel.toUpperCase()) ?? 'INFO';
+  Runtime.install({
+    logger: new DefaultLogger(temporalLevel as LogLevel, (entry) => {
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      logger[level]({ ...entry.meta, source: 'temporal' }, entry.message);
+    }),
+  });
+
+  const pool = createPool(config.databaseUrl);
+  const connection = await connectWorker(config.temporal);
+  const worker = await createWorker({
+    connection,
+    temporal: config.temporal,
+    payloadEncryptionKeys: config.payloadEncryptionKeys,
+    deps: { pool },
+    workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+  });
+  const running = worker.run().finally(async () => {
+    await connection.close();
+    await pool.end();
+  });
+  runUntilSignalled(logger, async () => {
+    worker.shutdown();
+    await running;
+    logger.info('worker stopped');
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  await running;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

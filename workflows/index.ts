@@ -1,0 +1,2 @@
+// Every workflow the worker runs; the worker bundles this file (workflowsPath) for the workflow sandbox.
+export { platformCheck } from './platform-check';
