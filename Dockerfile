@@ -12,5 +12,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The compose file mounts the test PKI volume here; the image's ownership carries over to the fresh volume.
+RUN mkdir -p /pki && chown node:node /pki
 USER node
 CMD ["node", "dist/api/main.js"]

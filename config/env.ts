@@ -6,7 +6,8 @@
  */
 
 /** The processes of the system; `start` is the local orchestrator (`npm start`). */
-export type ProcessName = 'start' | 'api' | 'worker' | 'simulator' | 'migrate';
+/** `wus` is the operator CLI (`npm run wus`). */
+export type ProcessName = 'start' | 'api' | 'worker' | 'simulator' | 'migrate' | 'wus';
 
 export interface EnvVarSpec {
   readonly description: string;
@@ -126,6 +127,91 @@ export const ENV_VARS = {
       'behind SSO with TEMPORAL_CODEC_PASS_ACCESS_TOKEN). `npm start` sets false for the local UI.',
     default: 'true',
     usedBy: ['start', 'api'],
+  },
+  SIMULATOR_DATABASE_URL: {
+    description: 'PostgreSQL database of the Digipoort simulator (its own; created when missing).',
+    default: 'postgres://postgres@127.0.0.1:5432/digipoort_simulator',
+    usedBy: ['start', 'simulator'],
+    requiredBy: ['simulator'],
+  },
+  SIMULATOR_HOST: {
+    description: 'Interface the Digipoort simulator listens on (HTTPS with mutual TLS).',
+    default: '127.0.0.1',
+    usedBy: ['start', 'simulator'],
+  },
+  SIMULATOR_PORT: {
+    description: 'HTTPS port of the Digipoort simulator.',
+    default: '8443',
+    usedBy: ['start', 'simulator'],
+  },
+  SIMULATOR_ADMIN_PORT: {
+    description: 'Plain-HTTP admin port of the simulator on 127.0.0.1 (delivery counts, fault injection, registrations).',
+    default: '8444',
+    usedBy: ['start', 'simulator'],
+  },
+  SIMULATOR_PUBLIC_URLS: {
+    description:
+      'Comma-separated base URLs under which clients address the simulator; wsa:To must equal one of them plus the ' +
+      'service path. Default: https://127.0.0.1:<port> and https://localhost:<port>.',
+    usedBy: ['simulator'],
+  },
+  SIMULATOR_PKI_DIR: {
+    description: 'Test PKI directory (npm run pki) with the simulator server, service signing and CA certificates.',
+    usedBy: ['start', 'simulator'],
+    requiredBy: ['simulator'],
+  },
+  SIMULATOR_STATUS_STEP_MS: {
+    description: 'Time between two consecutive Digipoort statuses of a process at the simulator.',
+    default: '200',
+    usedBy: ['simulator'],
+  },
+  SIMULATOR_REGISTRATIONS_FILE: {
+    description:
+      'JSON file of sender registrations ([{ senderIdentity, berichtsoort, belanghebbende }]; `*` matches any); an ' +
+      'unregistered sender ends with status 210.',
+    usedBy: ['start', 'simulator'],
+  },
+  SIMULATOR_FAULTS: {
+    description:
+      'JSON fault injection rules for the simulator ([{ operation, kind: latency|http503|reset-before|reset-after|hang, ' +
+      'latencyMs, fraction }]); also settable at the admin endpoint.',
+    usedBy: ['simulator'],
+  },
+  DIGIPOORT_ENDPOINT_BASE: {
+    description:
+      'Base URL of Digipoort WUS (service paths are appended): the simulator locally, ' +
+      'https://wus.digipoort.logius.nl in production, https://wus.preproductie.digipoort.logius.nl for preproduction.',
+    default: 'https://127.0.0.1:8443',
+    usedBy: ['start', 'worker', 'wus'],
+  },
+  DIGIPOORT_CA_FILE: {
+    description: 'PEM file with the roots the Digipoort server certificate must chain to (PKIoverheid private roots).',
+    usedBy: ['start', 'worker', 'wus'],
+    requiredBy: ['worker'],
+  },
+  DIGIPOORT_CRL_FILE: {
+    description: 'PEM file with the CRLs of every CA level of the Digipoort chain (revocation checked, fail-closed).',
+    usedBy: ['start', 'worker', 'wus'],
+  },
+  DIGIPOORT_SERVICE_CERT_FILE: {
+    description: 'The Digipoort WUS service signing certificate (PEM) against which responses are verified.',
+    usedBy: ['start', 'worker', 'wus'],
+    requiredBy: ['worker'],
+  },
+  DIGIPOORT_HASH: {
+    description: 'WS-Security signature/digest pair: sha1 (the published WUS 1.2 profile) or sha256.',
+    default: 'sha1',
+    usedBy: ['start', 'worker', 'wus'],
+  },
+  DIGIPOORT_TIMEOUT_MS: {
+    description: 'Timeout of one Digipoort call; after it an aanleveren is ambiguous and is reconciled, never resent blindly.',
+    default: '60000',
+    usedBy: ['worker', 'wus'],
+  },
+  WUS_PFX_PASSPHRASE: {
+    description: 'Passphrase of the PKCS#12 file given to `npm run wus -- --pfx` (alternative to --passphrase-file).',
+    usedBy: ['wus'],
+    secret: true,
   },
   SUPERVISOR_PID: {
     description:

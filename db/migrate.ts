@@ -47,14 +47,18 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
  * Applies the numbered plain-SQL migrations in db/migrations with node-pg-migrate, which holds a PostgreSQL advisory
  * lock while it runs, so concurrent starts (several workers, API) do not race.
  */
-export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  log: (msg: string) => void = () => undefined,
+  { dir = MIGRATIONS_DIR, migrationsTable = 'schema_migrations' }: { dir?: string; migrationsTable?: string } = {},
+): Promise<string[]> {
   // node-pg-migrate 9 is an ES module; a dynamic import keeps this file CommonJS.
   const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,
-    dir: MIGRATIONS_DIR,
+    dir,
     direction: 'up',
-    migrationsTable: 'schema_migrations',
+    migrationsTable,
     checkOrder: true,
     singleTransaction: true,
     log,

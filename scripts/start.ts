@@ -12,6 +12,7 @@ import { createStaffToken } from '../api/plugins/auth';
 import { Connection } from '@temporalio/client';
 import { PidFile, spawnTs, type ManagedChild } from './lib/children';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
+import { ensureLocalPki } from './lib/local-pki';
 import {
   devServerDbFile,
   resolveTemporalCli,
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     const applied = await migrate(databaseUrl);
     log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
 
-    // 3. Worker and API, as separate processes
+    // 3. Digipoort: the simulator with a test PKI, unless DIGIPOORT_ENDPOINT_BASE points at a real Digipoort.
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -129,6 +130,33 @@ async function main(): Promise<void> {
       CODEC_AUTH_REQUIRED: envIsSet('CODEC_AUTH_REQUIRED') ? readEnv('CODEC_AUTH_REQUIRED') : String(!devServer),
       SUPERVISOR_PID: String(process.pid),
     };
+    let simulatorUrl: string | undefined;
+    let pkiDir: string | undefined;
+    if (!envIsSet('DIGIPOORT_ENDPOINT_BASE')) {
+      const pki = await ensureLocalPki(dataDir, log);
+      pkiDir = pki.dir;
+      const simulatorPort = Number(readEnv('SIMULATOR_PORT'));
+      const adminPort = Number(readEnv('SIMULATOR_ADMIN_PORT'));
+      for (const p of [simulatorPort, adminPort]) {
+        if (!(await portIsFree(p))) throw new Error(`port ${p} is in use: stop what holds it, or set SIMULATOR_PORT / SIMULATOR_ADMIN_PORT`);
+      }
+      simulatorUrl = `https://127.0.0.1:${simulatorPort}`;
+      Object.assign(childEnv, {
+        SIMULATOR_PKI_DIR: pki.dir,
+        SIMULATOR_REGISTRATIONS_FILE: readEnv('SIMULATOR_REGISTRATIONS_FILE') ?? pki.registrationsFile,
+        DIGIPOORT_ENDPOINT_BASE: simulatorUrl,
+        DIGIPOORT_CA_FILE: readEnv('DIGIPOORT_CA_FILE') ?? path.join(pki.dir, 'root-ca.pem'),
+        DIGIPOORT_CRL_FILE: readEnv('DIGIPOORT_CRL_FILE') ?? path.join(pki.dir, 'crls.pem'),
+        DIGIPOORT_SERVICE_CERT_FILE: readEnv('DIGIPOORT_SERVICE_CERT_FILE') ?? path.join(pki.dir, 'digipoort-service.pem'),
+      });
+      const simulator = spawnTs('simulator', 'simulator/main.ts', childEnv, ROOT);
+      children.push(simulator);
+      recordPids();
+      await waitFor('the Digipoort simulator', 60_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/admin/health`)).ok, deathOf(simulator));
+      log(`Digipoort simulator listening on ${simulatorUrl}`);
+    }
+
+    // 4. Worker and API, as separate processes
     const worker = spawnTs('worker', 'worker/main.ts', childEnv, ROOT);
     children.push(worker);
     recordPids();
@@ -149,7 +177,7 @@ async function main(): Promise<void> {
     recordPids();
     await waitFor('the API', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200, deathOf(api));
 
-    // 4. A staff token for the README's curl commands
+    // 5. A staff token for the README's curl commands
     const pool = createPool(databaseUrl, 1);
     try {
       if (!secrets.staffToken || !(await staffTokenIsValid(pool, secrets.staffToken))) {
@@ -177,19 +205,31 @@ async function main(): Promise<void> {
     }
 
     const tokenFile = path.relative(ROOT, path.join(dataDir, 'staff-token'));
+    const pki = pkiDir ? path.relative(ROOT, pkiDir) : undefined;
     process.stdout.write(
       [
         '',
         'Filing hub is running:',
-        `  API              ${publicUrl}`,
-        `  Health           ${publicUrl}/health`,
-        `  OpenAPI docs     ${publicUrl}/docs   (JSON: ${publicUrl}/docs/json)`,
-        `  Temporal Web UI  ${uiUrl}${devServer ? '' : '   (external cluster)'}`,
-        `  Temporal gRPC    ${temporalAddress}`,
-        `  Staff token      in ${tokenFile}`,
+        `  API                ${publicUrl}`,
+        `  Health             ${publicUrl}/health`,
+        `  OpenAPI docs       ${publicUrl}/docs   (JSON: ${publicUrl}/docs/json)`,
+        `  Temporal Web UI    ${uiUrl}${devServer ? '' : '   (external cluster)'}`,
+        `  Temporal gRPC      ${temporalAddress}`,
+        `  Digipoort          ${simulatorUrl ? `${simulatorUrl} (simulator; admin http://127.0.0.1:${readEnv('SIMULATOR_ADMIN_PORT')}/admin)` : readEnv('DIGIPOORT_ENDPOINT_BASE')}`,
+        `  Staff token        in ${tokenFile}`,
         '',
         'Start a connectivity check workflow:',
         `  curl -X POST -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/platform/checks`,
+        ...(pki
+          ? [
+              '',
+              'Send a VAT return to the Digipoort simulator with the operator CLI, then read its statuses:',
+              `  npm run wus -- send --endpoint-base ${simulatorUrl} --pfx ${pki}/holding.p12 --passphrase-file ${pki}/holding.passphrase \\`,
+              `    --ca ${pki}/root-ca.pem --crl ${pki}/crls.pem --service-cert ${pki}/digipoort-service.pem \\`,
+              '    --berichtsoort Omzetbelasting --nummer 001000044B37 --file examples/omzetbelasting-2026-Q1.xbrl',
+              `  npm run wus -- status --kenmerk <kenmerk> (same connection options)`,
+            ]
+          : []),
         '',
         'Press Ctrl-C to stop everything.',
         '',

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +10,20 @@ import { freePort, ROOT } from '../setup/environment';
  * `npm start` as a newcomer runs it: its own Temporal dev server (with Web UI) and database, worker and API as
  * separate processes; Ctrl-C leaves nothing behind, and a start after a crash works and keeps the earlier state.
  */
+/** What global setup exports for the tests; `npm start` must provision all of it itself. */
+const testRunVariables = [
+  'TEMPORAL_ADDRESS',
+  'WORKFLOW_BUNDLE_PATH',
+  'PAYLOAD_ENCRYPTION_KEYS',
+  'DIGIPOORT_ENDPOINT_BASE',
+  'DIGIPOORT_CA_FILE',
+  'DIGIPOORT_CRL_FILE',
+  'DIGIPOORT_SERVICE_CERT_FILE',
+  'SIMULATOR_URL',
+  'SIMULATOR_ADMIN_URL',
+  'TEST_PKI_DIR',
+];
+
 interface Started {
   process: ChildProcess;
   output: () => string;
@@ -21,13 +35,15 @@ describe('npm start', () => {
   const base = new URL(process.env.DATABASE_URL as string);
   base.pathname = `${base.pathname}_start`;
   const databaseUrl = base.toString();
-  let ports: { api: number; temporal: number; ui: number };
+  const simulatorDatabaseUrl = `${databaseUrl}_sim`;
+  let ports: { api: number; temporal: number; ui: number; simulator: number; simulatorAdmin: number };
 
   beforeAll(async () => {
-    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), simulator: await freePort(), simulatorAdmin: await freePort() };
   });
   afterAll(async () => {
     await dropDatabase(databaseUrl).catch(() => undefined);
+    await dropDatabase(simulatorDatabaseUrl).catch(() => undefined);
   });
 
   function start(): Promise<Started> {
@@ -39,10 +55,13 @@ describe('npm start', () => {
       PUBLIC_URL: `http://localhost:${ports.api}`,
       TEMPORAL_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
+      SIMULATOR_PORT: String(ports.simulator),
+      SIMULATOR_ADMIN_PORT: String(ports.simulatorAdmin),
+      SIMULATOR_DATABASE_URL: simulatorDatabaseUrl,
       LOG_LEVEL: 'warn',
     };
-    // The test run's own server and bundle must not leak into the system under test.
-    for (const name of ['TEMPORAL_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'PAYLOAD_ENCRYPTION_KEYS']) delete env[name];
+    // The test run's own servers and bundle must not leak into the system under test.
+    for (const name of testRunVariables) delete env[name];
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -62,6 +81,12 @@ describe('npm start', () => {
         reject(new Error(`npm start exited with ${code}:\n${output}`));
       });
     });
+  }
+
+  function runCli(args: string[]) {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of testRunVariables) delete env[name];
+    return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/wus.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   }
 
   function recordedPids(): number[] {
@@ -97,7 +122,7 @@ describe('npm start', () => {
   it('serves health, docs and the Web UI, runs a check, and Ctrl-C stops every process', async () => {
     const started = await start();
     const children = recordedPids();
-    expect(children).toHaveLength(3); // temporal, worker, api
+    expect(children).toHaveLength(4); // temporal, simulator, worker, api
 
     const health = await fetch(`http://127.0.0.1:${ports.api}/health`);
     expect(health.status).toBe(200);
@@ -113,6 +138,30 @@ describe('npm start', () => {
       if (status !== 'completed') await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe('completed');
+
+    // The operator CLI, exactly as printed: send a VAT return to the simulator, then read its nine statuses.
+    const cli = started.output().split('\n').filter((line) => line.trim().startsWith('npm run wus --') || line.trim().startsWith('--'));
+    const sendArgs = cli
+      .slice(0, 3)
+      .join(' ')
+      .replace(/\\/g, ' ')
+      .replace(/^\s*npm run wus --\s*/, '')
+      .trim()
+      .split(/\s+/);
+    const send = runCli(sendArgs);
+    expect(send.status).toBe(0);
+    const delivered = JSON.parse(send.stdout) as { kenmerk: string; statuscode?: string };
+    expect(delivered.statuscode).toBeUndefined();
+    const connection = sendArgs.slice(1, sendArgs.indexOf('--berichtsoort'));
+    let statuses: { statuscode: string }[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !statuses.some((s) => s.statuscode === '500')) {
+      const status = runCli(['status', '--kenmerk', delivered.kenmerk, ...connection]);
+      expect(status.status).toBe(0);
+      statuses = JSON.parse(status.stdout) as { statuscode: string }[];
+      if (!statuses.some((s) => s.statuscode === '500')) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(statuses.map((s) => s.statuscode)).toEqual(['105', '100', '110', '200', '301', '301', '405', '400', '500']);
 
     const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
     started.process.kill('SIGINT');

@@ -1,12 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate';
 import { bundleWorkflows } from '../../worker/bundle';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../scripts/lib/temporal-dev-server';
+import { generateTestPki } from '../../simulator/pki/generate';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS } from './constants';
+import { ROOT } from './paths';
+import { startSimulatorProcess } from './simulator-process';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,13 +46,36 @@ export async function startTestEnvironment(log: (msg: string) => void = () => un
   base.pathname = `/filinghub_test_${runId}`;
   const databaseUrl = base.toString();
 
-  const [devServer, bundle] = await Promise.all([
+  const simulatorDatabaseUrl = `${databaseUrl}_sim`;
+  const pkiDir = path.join(runDir, 'pki');
+  // The test PKI first: the simulator needs it. The holding's certificate may file anything for anyone; tests
+  // register other senders at the simulator's admin endpoint when they need them.
+  const manifest = await generateTestPki({ outDir: pkiDir });
+  const holding = manifest.organisations.find((o) => o.slug === 'holding')!;
+  const registrationsFile = path.join(runDir, 'simulator-registrations.json');
+  writeFileSync(registrationsFile, JSON.stringify([{ senderIdentity: holding.hrn, berichtsoort: '*', belanghebbende: '*' }]));
+
+  const [devServer, bundle, simulator] = await Promise.all([
     freePort().then((port) =>
       startDevServer({ cli, port, namespace: 'default', logFile: path.join(runDir, 'temporal.log'), fast: true }),
     ),
     bundleWorkflows(),
+    Promise.all([freePort(), freePort()]).then(([port, adminPort]) =>
+      startSimulatorProcess({
+        port,
+        adminPort,
+        pkiDir,
+        databaseUrl: simulatorDatabaseUrl,
+        logFile: path.join(runDir, 'simulator.log'),
+        statusStepMs: 50,
+        registrationsFile,
+      }),
+    ),
     ensureDatabase(databaseUrl).then(() => migrate(databaseUrl)),
-  ]).then(([server, code]) => [server, code] as [DevServer, Awaited<ReturnType<typeof bundleWorkflows>>]);
+  ]).then(
+    ([server, code, sim]) =>
+      [server, code, sim] as [DevServer, Awaited<ReturnType<typeof bundleWorkflows>>, Awaited<ReturnType<typeof startSimulatorProcess>>],
+  );
 
   const workflowBundlePath = path.join(runDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
@@ -62,6 +88,14 @@ export async function startTestEnvironment(log: (msg: string) => void = () => un
     WORKFLOW_BUNDLE_PATH: workflowBundlePath,
     PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
     TEMPORAL_CLI_PATH: cli,
+    TEST_PKI_DIR: pkiDir,
+    SIMULATOR_URL: simulator.url,
+    SIMULATOR_ADMIN_URL: simulator.adminUrl,
+    SIMULATOR_DATABASE_URL: simulatorDatabaseUrl,
+    DIGIPOORT_ENDPOINT_BASE: simulator.url,
+    DIGIPOORT_CA_FILE: path.join(pkiDir, 'root-ca.pem'),
+    DIGIPOORT_CRL_FILE: path.join(pkiDir, 'crls.pem'),
+    DIGIPOORT_SERVICE_CERT_FILE: path.join(pkiDir, 'digipoort-service.pem'),
   };
   return {
     runDir,
@@ -70,8 +104,12 @@ export async function startTestEnvironment(log: (msg: string) => void = () => un
     workflowBundlePath,
     env,
     async stop() {
-      await devServer.stop();
-      if (!process.env.KEEP_TEST_DB) await dropDatabase(databaseUrl).catch(() => undefined);
+      await Promise.all([devServer.stop(), simulator.stop()]);
+      if (!process.env.KEEP_TEST_RUN) {
+        await dropDatabase(databaseUrl).catch(() => undefined);
+        await dropDatabase(simulatorDatabaseUrl).catch(() => undefined);
+        rmSync(runDir, { recursive: true, force: true });
+      }
     },
   };
 }

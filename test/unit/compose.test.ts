@@ -24,13 +24,14 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
 const services = compose.services;
 
 /** Our services and the process (config/env.ts) each one runs. */
-const OWN_SERVICES: Record<string, ProcessName> = { migrate: 'migrate', worker: 'worker', api: 'api' };
+const OWN_SERVICES: Record<string, ProcessName> = { migrate: 'migrate', worker: 'worker', api: 'api', simulator: 'simulator' };
 const ENTRY_POINTS: Record<ProcessName, string> = {
   migrate: 'db/migrate.ts',
   worker: 'worker/main.ts',
   api: 'api/main.ts',
   simulator: 'simulator/main.ts',
   start: 'scripts/start.ts',
+  wus: 'scripts/wus.ts',
 };
 
 function interpolatedDefault(value: string): string {
@@ -41,7 +42,7 @@ function interpolatedDefault(value: string): string {
 describe('docker-compose.yml', () => {
   it('has the production-like services', () => {
     expect(Object.keys(services).sort()).toEqual(
-      expect.arrayContaining(['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'worker', 'api']),
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'worker', 'api', 'pki', 'simulator']),
     );
     expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
@@ -84,6 +85,24 @@ describe('docker-compose.yml', () => {
     expect(services.worker.environment!.WORKFLOW_BUNDLE_PATH).toBe('dist/workflow-bundle.js');
     expect(readFileSync(path.join(root, 'scripts', 'build.ts'), 'utf8')).toContain("'workflow-bundle.js'");
     expect(readFileSync(path.join(root, 'Dockerfile'), 'utf8')).toMatch(/npm run build/);
+  });
+
+  it('points the worker at the simulator with the PKI the pki service writes', () => {
+    const worker = services.worker.environment!;
+    const simulator = services.simulator.environment!;
+    expect(worker.DIGIPOORT_ENDPOINT_BASE).toBe(`https://simulator:${simulator.SIMULATOR_PORT}`);
+    expect(simulator.SIMULATOR_PUBLIC_URLS).toBe(worker.DIGIPOORT_ENDPOINT_BASE);
+    const pkiCommand = (services.pki.command as string[]).join(' ');
+    expect(pkiCommand).toContain('node dist/scripts/pki.js --out /pki --server-hostname simulator');
+    expect(existsSync(path.join(root, 'scripts', 'pki.ts'))).toBe(true);
+    for (const file of [worker.DIGIPOORT_CA_FILE, worker.DIGIPOORT_CRL_FILE, worker.DIGIPOORT_SERVICE_CERT_FILE]) {
+      expect(file.startsWith(`${simulator.SIMULATOR_PKI_DIR}/`)).toBe(true);
+    }
+    // The file names the simulator and the worker read are the ones the generator writes.
+    const generator = readFileSync(path.join(root, 'simulator', 'pki', 'generate.ts'), 'utf8');
+    for (const file of ['root-ca.pem', 'crls.pem', 'digipoort-service.pem', 'simulator-server.pem', 'simulator-server.key.pem']) {
+      expect(generator).toContain(`'${file}'`);
+    }
   });
 
   it('wires the Web UI to the API codec endpoint and the API to the UI origin', () => {

@@ -1,0 +1,139 @@
+import { DIGIPOORT_STATUSES } from '../domain/digipoort-status';
+import { escapeXml } from '../integrations/xml/safe-xml';
+
+/**
+ * The status plans of the simulated Digipoort: the statuses a process goes through, revealed by the clock one step
+ * at a time. The Aansluit Suite scenarios are keyed on `aanleverkenmerk` (digipoort-wus.md §8); every other
+ * delivery follows the real checks (authentication → 210, payload validation → 311) and ends in 500.
+ */
+export interface PlannedStatus {
+  code: string;
+  description: string;
+  /** Position in the sequence; visible from deliveredAt + step × statusStepMs. */
+  step: number;
+  foutcode?: string;
+  foutbeschrijving?: string;
+  details?: string;
+}
+
+export type Receiver = 'belastingdienst' | 'kvk';
+
+export const SCENARIOS = [
+  'Happyflow',
+  'AanleverFault',
+  'StatusInformatieFault',
+  'Afleverfout',
+  'Foutuitvragendepartij',
+  'TechnischProbleemAfleveren',
+  'MaximaalAantalAfleverpogingen',
+  'ZwaarbelastAanleveren',
+  'OverbelastAanleveren',
+  'ZwaarbelastStatusInformatie',
+  'OverbelastStatusInformatie',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export function scenarioOf(aanleverkenmerk: string | undefined): Scenario | undefined {
+  return SCENARIOS.find((s) => s === aanleverkenmerk);
+}
+
+/** The texts Digipoort sends (captured), else the known meaning, within the 80 characters of statusomschrijving. */
+export function describe(code: string): string {
+  const known = DIGIPOORT_STATUSES[code];
+  return (known?.statusomschrijving ?? known?.meaningNl ?? `Status ${code}`).slice(0, 80);
+}
+
+export interface PlanInput {
+  scenario?: Scenario;
+  receiver: Receiver;
+  /** False when the sender is not registered for this berichtsoort and belanghebbende. */
+  authorised: boolean;
+  /** Problems found in the payload for its berichtsoort; non-empty ends the process with 311 / VAS500. */
+  payloadProblems: string[];
+  kenmerk: string;
+  aanleverkenmerk?: string;
+  deliveredAt: string;
+}
+
+function status(code: string, step: number, extra: Partial<PlannedStatus> = {}): PlannedStatus {
+  return { code, description: describe(code), step, ...extra };
+}
+
+/** The acknowledgement the receiving party puts in `statusdetails` of 500 (a Belastingdienst Responsemessage). */
+export function acknowledgement(input: PlanInput): string {
+  const id = `${input.receiver === 'kvk' ? 'KVK' : 'BD'}-${input.kenmerk.slice(0, 8).toUpperCase()}`;
+  return (
+    '<Responsemessage version="2006.1">' +
+    '<Identification>' +
+    `<MessageId>${escapeXml(input.kenmerk)}</MessageId>` +
+    `<RefersToMessageId>${escapeXml(input.aanleverkenmerk ?? input.kenmerk)}</RefersToMessageId>` +
+    `<MessageIdBd>${id}</MessageIdBd>` +
+    `<DatumTijdOntvangst>${escapeXml(input.deliveredAt)}</DatumTijdOntvangst>` +
+    '<ResponseType>acknowledgement</ResponseType>' +
+    '</Identification>' +
+    '<Specification><Class>A</Class><Code>0001</Code><Description>Status: Verwerkbaar</Description></Specification>' +
+    '</Responsemessage>'
+  );
+}
+
+function validationErrors(problems: string[]): string {
+  return problems.map((p) => `<msg level="error">${escapeXml(p)}</msg>`).join('');
+}
+
+export function planFor(input: PlanInput): PlannedStatus[] {
+  const start = [status('105', 0), status('100', 1), status('110', 2)];
+  if (!input.authorised) {
+    return [
+      ...start,
+      status('210', 3, {
+        foutcode: 'ATH100',
+        foutbeschrijving: 'De verzender is niet gemachtigd om het bericht te verzenden.',
+      }),
+    ];
+  }
+  const validated = [...start, status('200', 3)];
+  if (input.payloadProblems.length > 0) {
+    return [
+      ...validated,
+      status('311', 4, {
+        foutcode: 'VAS500',
+        foutbeschrijving: 'Validatie niet gelukt.',
+        details: validationErrors(input.payloadProblems),
+      }),
+    ];
+  }
+  const delivering = [...validated, status('301', 4), status('301', 5), status('405', 6)];
+  switch (input.scenario) {
+    case 'Afleverfout':
+      return [...delivering, status('410', 7, { foutcode: 'AFS400', foutbeschrijving: 'Afleveren bij de uitvragende partij is mislukt.' })];
+    case 'Foutuitvragendepartij':
+      return [
+        ...delivering,
+        status('400', 7),
+        status('510', 8, {
+          foutcode: 'AFO100',
+          foutbeschrijving: 'De uitvragende partij heeft het bericht afgekeurd.',
+          details:
+            '<Responsemessage version="2006.1"><Specification><Class>F</Class><Code>0100</Code>' +
+            '<Description>Status: Niet verwerkbaar</Description></Specification></Responsemessage>',
+        }),
+      ];
+    case 'TechnischProbleemAfleveren':
+      // Digipoort keeps retrying (72 h): the process stays at 420 without a final fault code.
+      return [...delivering, status('420', 7, { foutcode: undefined })];
+    case 'MaximaalAantalAfleverpogingen':
+      return [
+        ...delivering,
+        status('420', 7),
+        status('420', 8, { foutcode: 'AFS600', foutbeschrijving: 'Het maximaal aantal afleverpogingen is bereikt.' }),
+      ];
+    default:
+      return [...delivering, status('400', 7), status('500', 8, { details: acknowledgement(input) })];
+  }
+}
+
+/** The statuses of a plan visible at `now`. */
+export function visibleStatuses(plan: PlannedStatus[], deliveredAt: Date, now: Date, stepMs: number): PlannedStatus[] {
+  const elapsed = now.getTime() - deliveredAt.getTime();
+  return plan.filter((s) => s.step * stepMs <= elapsed);
+}
