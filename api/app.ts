@@ -8,20 +8,38 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
+import { parseKeyring } from '../lib/sealing';
 import authPlugin from './plugins/auth';
+import connectorAuthPlugin from './plugins/connector-auth';
 import errorsPlugin from './plugins/errors';
+import hubScopePlugin from './plugins/hub-scope';
 import healthRoutes from './routes/health';
 import platformCheckRoutes from './routes/platform-checks';
 import codecRoutes from './routes/codec';
+import hubRoutes from './routes/hubs';
+import organisationRoutes from './routes/organisations';
+import administrationRoutes from './routes/administrations';
+import messageTypeRoutes from './routes/message-types';
+import connectorTokenRoutes from './routes/connector-tokens';
+import certificateRoutes from './routes/certificates';
+import filingRoutes from './routes/filings';
+import messageRoutes from './routes/messages';
+import communicationLogRoutes from './routes/communication-log';
+import sendReceiveRoutes from './routes/send-receive';
+import cleanupRoutes from './routes/cleanup';
+import needsActionRoutes from './routes/needs-action';
+import connectorRoutes from './routes/connector';
 
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
   payloadEncryptionKeys: string;
+  certificateMasterKeys: string;
   temporalUiUrl: string;
   codecAuthRequired: boolean;
   logger: Logger;
+  clock?: () => Date;
 }
 
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
@@ -55,16 +73,49 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           staffToken: { type: 'http', scheme: 'bearer', description: 'Staff bearer token (`fhs_...`).' },
+          connectorToken: { type: 'http', scheme: 'bearer', description: 'Connector token of an administration (`fhc_...`, A7).' },
         },
       },
-      tags: [{ name: 'platform', description: 'Health, connectivity checks and the Temporal Web UI codec' }],
+      tags: [
+        { name: 'platform', description: 'Health, connectivity checks and the Temporal Web UI codec' },
+        { name: 'hubs', description: 'Hubs (the firm\'s environments that talk to the authorities)' },
+        { name: 'organisations', description: 'Client organisations and their identifiers (A5)' },
+        { name: 'administrations', description: 'Client administrations and their callbacks (H3)' },
+        { name: 'message types', description: 'Blocked or unblocked message types (A4)' },
+        { name: 'connector tokens', description: 'Tokens of administrations (A7)' },
+        { name: 'certificates', description: 'PKIoverheid certificates, sealed at rest' },
+        { name: 'filings', description: 'Filings: prepare, read, reset (H10), resolve' },
+        { name: 'messages', description: 'All messages, unknown return messages (ONB, H7) included' },
+        { name: 'log', description: 'The communication log (H13)' },
+        { name: 'send-receive', description: 'Send and receive on demand (H8)' },
+        { name: 'cleanup', description: 'Cleanup of old messages (H15)' },
+        { name: 'needs action', description: 'Messages without a hub (H12)' },
+        { name: 'connector', description: 'The API of client administrations' },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { pool: deps.pool });
+  await app.register(hubScopePlugin, { pool: deps.pool });
+  await app.register(connectorAuthPlugin, { pool: deps.pool });
 
-  await app.register(healthRoutes, { pool: deps.pool, temporal: deps.temporal });
-  await app.register(platformCheckRoutes, { pool: deps.pool, temporal: deps.temporal, taskQueue: deps.taskQueue });
+  const { pool, temporal, taskQueue } = deps;
+  const filingDeps = { pool, temporal, taskQueue, clock: deps.clock };
+  await app.register(healthRoutes, { pool, temporal });
+  await app.register(platformCheckRoutes, { pool, temporal, taskQueue });
+  await app.register(hubRoutes, { pool, temporal, taskQueue });
+  await app.register(organisationRoutes, { pool });
+  await app.register(administrationRoutes, { pool });
+  await app.register(messageTypeRoutes, { pool });
+  await app.register(connectorTokenRoutes, { pool });
+  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS') });
+  await app.register(filingRoutes, { deps: filingDeps });
+  await app.register(messageRoutes, { pool });
+  await app.register(communicationLogRoutes, { pool });
+  await app.register(sendReceiveRoutes, { pool, temporal, taskQueue });
+  await app.register(cleanupRoutes, { pool });
+  await app.register(needsActionRoutes, { deps: filingDeps });
+  await app.register(connectorRoutes, { deps: filingDeps });
   await app.register(codecRoutes, {
     codec: EncryptionCodec.fromSpec(deps.payloadEncryptionKeys),
     uiOrigin: deps.temporalUiUrl,

@@ -4,6 +4,8 @@ import { createLogger } from '../lib/logger';
 import { runUntilSignalled } from '../lib/process';
 import { connectClient } from '../temporal/connection';
 import { buildApp } from './app';
+import { listHubs } from '../db/repositories/hubs';
+import { ensureSendReceiveSchedule } from './services/schedules';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,6 +17,7 @@ async function main(): Promise<void> {
     temporal,
     taskQueue: config.temporal.taskQueue,
     payloadEncryptionKeys: config.payloadEncryptionKeys,
+    certificateMasterKeys: config.certificateMasterKeys,
     temporalUiUrl: config.temporalUiUrl,
     codecAuthRequired: config.codecAuthRequired,
     logger,
@@ -24,6 +27,8 @@ async function main(): Promise<void> {
     await temporal.connection.close();
     await pool.end();
   });
+  // Every hub's send/receive schedule exists and matches the hub (a new deployment, a restored database).
+  for (const hub of await listHubs(pool)) await ensureSendReceiveSchedule(temporal, config.temporal.taskQueue, hub);
   await app.listen({ host: config.host, port: config.port });
 }
 

@@ -121,6 +121,14 @@ export const ENV_VARS = {
     requiredBy: ['api', 'worker'],
     secret: true,
   },
+  CERTIFICATE_MASTER_KEYS: {
+    description:
+      'Keys that seal the firm\'s PKCS#12 certificates and passphrases at rest (AES-256-GCM), as `keyId:base64key`, ' +
+      'comma separated; the first seals, all open. `npm start` generates one into DATA_DIR when unset.',
+    usedBy: ['start', 'api', 'worker'],
+    requiredBy: ['api', 'worker'],
+    secret: true,
+  },
   CODEC_AUTH_REQUIRED: {
     description:
       'When true, the codec endpoint used by the Temporal Web UI demands a staff bearer token (production: put the UI ' +

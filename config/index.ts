@@ -22,6 +22,7 @@ export interface AppConfig {
   temporalUiUrl: string;
   logLevel: string;
   payloadEncryptionKeys: string;
+  certificateMasterKeys: string;
   codecAuthRequired: boolean;
   workflowBundlePath?: string;
 }
@@ -72,7 +73,33 @@ export function loadConfig(source: EnvSource = process.env): AppConfig {
     temporalUiUrl: requireEnv('TEMPORAL_UI_URL', source).replace(/\/+$/, ''),
     logLevel: requireEnv('LOG_LEVEL', source),
     payloadEncryptionKeys: requireEnv('PAYLOAD_ENCRYPTION_KEYS', source),
+    certificateMasterKeys: requireEnv('CERTIFICATE_MASTER_KEYS', source),
     codecAuthRequired: parseBoolean(readEnv('CODEC_AUTH_REQUIRED', source), 'CODEC_AUTH_REQUIRED'),
     workflowBundlePath: readEnv('WORKFLOW_BUNDLE_PATH', source),
+  };
+}
+
+export interface DigipoortConfig {
+  endpointBase: string;
+  caFile: string;
+  crlFile?: string;
+  serviceCertFile: string;
+  hash: 'sha1' | 'sha256';
+  timeoutMs: number;
+}
+
+/** The worker's connection to Digipoort (or the simulator). */
+export function loadDigipoortConfig(source: EnvSource = process.env): DigipoortConfig {
+  const hash = requireEnv('DIGIPOORT_HASH', source);
+  if (hash !== 'sha1' && hash !== 'sha256') throw new Error(`Configuration: DIGIPOORT_HASH must be sha1 or sha256, got "${hash}"`);
+  const timeoutMs = Number(requireEnv('DIGIPOORT_TIMEOUT_MS', source));
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new Error('Configuration: DIGIPOORT_TIMEOUT_MS must be a number of milliseconds');
+  return {
+    endpointBase: requireEnv('DIGIPOORT_ENDPOINT_BASE', source),
+    caFile: requireEnv('DIGIPOORT_CA_FILE', source),
+    crlFile: readEnv('DIGIPOORT_CRL_FILE', source),
+    serviceCertFile: requireEnv('DIGIPOORT_SERVICE_CERT_FILE', source),
+    hash,
+    timeoutMs,
   };
 }

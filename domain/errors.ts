@@ -7,8 +7,8 @@ export class RuleViolation extends Error {
   constructor(
     readonly rule: string,
     message: string,
-    /** 409: conflicts with the current state; 422: the input itself breaks the rule. */
-    readonly kind: 'conflict' | 'invalid' = 'invalid',
+    /** 409: conflicts with the current state; 422: the input itself breaks the rule; 403: the caller may not. */
+    readonly kind: 'conflict' | 'invalid' | 'forbidden' = 'invalid',
   ) {
     super(`${rule}: ${message}`);
   }

@@ -191,12 +191,12 @@ export const LIFECYCLE_TRANSITIONS: readonly LifecycleTransition[] = [
   { from: 60, to: 70, kind: 'error', note: 'Digipoort technical failure after sending' },
   { from: 5, to: 0, kind: 'reset', note: 'prepare again for the portal' },
   { from: 25, to: 0, kind: 'reset', note: 'prepare again for the portal' },
-  { from: 70, to: 60, kind: 'reset', note: 'H10: reset and resend (latest version only)' },
+  { from: 70, to: 50, kind: 'reset', note: 'H10: reset, ready to send again (latest version only)' },
 ];
 
 /**
  * Whether `from` → `to` is allowed. With `via` 'normal' (default) only forward and error transitions count; a reset
- * transition (5→0, 25→0, 70→60) is allowed only with `via` 'reset', and `via` 'reset' allows nothing else.
+ * transition (5→0, 25→0, 70→50) is allowed only with `via` 'reset', and `via` 'reset' allows nothing else.
  */
 export function canTransition(from: LifecycleCode, to: LifecycleCode, via: 'normal' | 'reset' = 'normal'): boolean {
   return LIFECYCLE_TRANSITIONS.some(
@@ -216,7 +216,8 @@ export function assertTransition(
 ): void {
   if (canTransition(from, to, via)) return;
   const describe = (code: LifecycleCode) => (isLifecycleCode(code) ? `${code} (${lifecycleLabel(code, authority)})` : String(code));
-  const rule = via === 'reset' || (from === 70 && to === 60) ? 'H10' : 'K4';
-  const how = via === 'reset' ? 'a status reset cannot' : from === 70 && to === 60 ? 'only a status reset can' : 'cannot';
+  const resend = from === 70 && (to === 50 || to === 60);
+  const rule = via === 'reset' || resend ? 'H10' : 'K4';
+  const how = via === 'reset' ? 'a status reset cannot' : resend ? 'only a status reset can' : 'cannot';
   throw new RuleViolation(rule, `a filing ${how} go from ${describe(from)} to ${describe(to)}`, 'conflict');
 }

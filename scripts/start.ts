@@ -127,6 +127,7 @@ async function main(): Promise<void> {
       TEMPORAL_UI_URL: uiUrl,
       DATA_DIR: dataDir,
       PAYLOAD_ENCRYPTION_KEYS: readEnv('PAYLOAD_ENCRYPTION_KEYS') ?? secrets.payloadEncryptionKeys,
+      CERTIFICATE_MASTER_KEYS: readEnv('CERTIFICATE_MASTER_KEYS') ?? secrets.certificateMasterKeys,
       CODEC_AUTH_REQUIRED: envIsSet('CODEC_AUTH_REQUIRED') ? readEnv('CODEC_AUTH_REQUIRED') : String(!devServer),
       SUPERVISOR_PID: String(process.pid),
     };

@@ -1,5 +1,8 @@
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { loadConfig } from '../config';
+import { loadConfig, loadDigipoortConfig } from '../config';
+import { parseKeyring } from '../lib/sealing';
+import { WusClientPool } from '../integrations/wus/client-pool';
+import { connectClient } from '../temporal/connection';
 import { createPool } from '../db/pool';
 import { createLogger } from '../lib/logger';
 import { runUntilSignalled } from '../lib/process';
@@ -17,16 +20,24 @@ async function main(): Promise<void> {
   });
 
   const pool = createPool(config.databaseUrl);
+  const wus = new WusClientPool({
+    pool,
+    keyring: parseKeyring(config.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'),
+    digipoort: loadDigipoortConfig(),
+  });
+  const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker({
     connection,
     temporal: config.temporal,
     payloadEncryptionKeys: config.payloadEncryptionKeys,
-    deps: { pool },
+    deps: { pool, wus, temporal: client, taskQueue: config.temporal.taskQueue },
     workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
   });
   const running = worker.run().finally(async () => {
+    wus.close();
     await connection.close();
+    await client.connection.close();
     await pool.end();
   });
   runUntilSignalled(logger, async () => {

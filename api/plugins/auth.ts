@@ -10,7 +10,8 @@ declare module 'fastify' {
     requireStaff: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
   interface FastifyRequest {
-    staff?: { tokenId: string; name: string };
+    /** The staff token's identity; `hubId` limits it to one hub (null: every hub). */
+    staff?: { tokenId: string; name: string; hubId: string | null };
   }
 }
 
@@ -21,11 +22,11 @@ export function hashToken(token: string): Buffer {
 }
 
 /** Creates a staff token; the plain token is returned once and only its hash is stored. */
-export async function createStaffToken(pool: Pool, name: string): Promise<{ id: string; token: string }> {
+export async function createStaffToken(pool: Pool, name: string, hubId: string | null = null): Promise<{ id: string; token: string }> {
   const token = STAFF_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const { rows } = await pool.query<{ id: string }>(
-    'INSERT INTO staff_tokens (name, token_hash) VALUES ($1, $2) RETURNING id',
-    [name, hashToken(token)],
+    'INSERT INTO staff_tokens (name, token_hash, hub_id) VALUES ($1, $2, $3) RETURNING id',
+    [name, hashToken(token), hubId],
   );
   return { id: rows[0].id, token };
 }
@@ -43,12 +44,12 @@ export default fp(
     app.decorate('requireStaff', async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearerToken(request);
       if (token) {
-        const { rows } = await opts.pool.query<{ id: string; name: string }>(
-          'SELECT id, name FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+        const { rows } = await opts.pool.query<{ id: string; name: string; hub_id: string | null }>(
+          'SELECT id, name, hub_id FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
           [hashToken(token)],
         );
         if (rows.length === 1) {
-          request.staff = { tokenId: rows[0].id, name: rows[0].name };
+          request.staff = { tokenId: rows[0].id, name: rows[0].name, hubId: rows[0].hub_id };
           return;
         }
       }

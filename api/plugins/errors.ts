@@ -21,7 +21,7 @@ export default fp(
   async (app) => {
     app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
       if (err instanceof RuleViolation) {
-        const status = err.kind === 'conflict' ? 409 : 422;
+        const status = err.kind === 'conflict' ? 409 : err.kind === 'forbidden' ? 403 : 422;
         return reply.status(status).send({ error: statusText(status), message: err.message, rule: err.rule });
       }
       if (err instanceof ValidationError) {

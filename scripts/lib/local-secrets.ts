@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashToken } from '../../api/plugins/auth';
 import type { Pool } from '../../db/pool';
-import { generateCodecKeySpec } from '../../temporal/codec';
+import { generateKeySpec } from '../../lib/sealing';
 
 /**
  * Secrets of a local `npm start`, generated on the first run into DATA_DIR (git-ignored, mode 0600): the payload
@@ -11,7 +11,9 @@ import { generateCodecKeySpec } from '../../temporal/codec';
  */
 export interface LocalSecrets {
   payloadEncryptionKeys: string;
+  certificateMasterKeys: string;
   staffToken?: string;
+  connectorToken?: string;
 }
 
 function writePrivate(file: string, content: string): void {
@@ -23,12 +25,16 @@ function writePrivate(file: string, content: string): void {
 export function loadLocalSecrets(dataDir: string): LocalSecrets {
   const file = path.join(dataDir, 'secrets.json');
   try {
-    const secrets = JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
-    if (secrets.payloadEncryptionKeys) return secrets;
+    const secrets = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>;
+    if (secrets.payloadEncryptionKeys) {
+      const complete = { ...secrets, certificateMasterKeys: secrets.certificateMasterKeys ?? generateKeySpec('certs1') } as LocalSecrets;
+      if (!secrets.certificateMasterKeys) saveLocalSecrets(dataDir, complete);
+      return complete;
+    }
   } catch {
     // first run
   }
-  const secrets: LocalSecrets = { payloadEncryptionKeys: generateCodecKeySpec() };
+  const secrets: LocalSecrets = { payloadEncryptionKeys: generateKeySpec(), certificateMasterKeys: generateKeySpec('certs1') };
   saveLocalSecrets(dataDir, secrets);
   return secrets;
 }
@@ -36,6 +42,7 @@ export function loadLocalSecrets(dataDir: string): LocalSecrets {
 export function saveLocalSecrets(dataDir: string, secrets: LocalSecrets): void {
   writePrivate(path.join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2));
   if (secrets.staffToken) writePrivate(path.join(dataDir, 'staff-token'), secrets.staffToken);
+  if (secrets.connectorToken) writePrivate(path.join(dataDir, 'connector-token'), secrets.connectorToken);
 }
 
 export async function staffTokenIsValid(pool: Pool, token: string): Promise<boolean> {

@@ -11,6 +11,7 @@ export async function buildTestApp(ctx: TestContext): Promise<{ app: FastifyInst
     temporal: ctx.client,
     taskQueue: ctx.config.temporal.taskQueue,
     payloadEncryptionKeys: ctx.config.payloadEncryptionKeys,
+    certificateMasterKeys: ctx.config.certificateMasterKeys,
     temporalUiUrl: ctx.config.temporalUiUrl,
     codecAuthRequired: true,
     logger: createLogger('api-test', 'silent'),

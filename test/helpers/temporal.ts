@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig, type AppConfig } from '../../config';
+import { loadConfig, loadDigipoortConfig, type AppConfig } from '../../config';
+import { parseKeyring } from '../../lib/sealing';
+import { WusClientPool } from '../../integrations/wus/client-pool';
 import type { ActivityDeps } from '../../activities';
 import { createPool, type Pool } from '../../db/pool';
 import { connectClient } from '../../temporal/connection';
@@ -50,22 +52,33 @@ export interface TestContext {
   pool: Pool;
   client: Client;
   worker: TestWorker;
+  wus: WusClientPool;
   close(): Promise<void>;
 }
 
-/** Pool, client and a running worker for one test file; `close()` in afterAll. */
-export async function startTestContext(prefix: string): Promise<TestContext> {
+/** Pool, client and a running worker (real activities, the simulator as Digipoort) for one test file. */
+export async function startTestContext(prefix: string, options: { worker?: boolean } = {}): Promise<TestContext> {
   const config = testConfig(uniqueTaskQueue(prefix));
   const pool = createPool(config.databaseUrl, 5);
   const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
-  const worker = await startTestWorker(config, { pool });
+  const wus = new WusClientPool({
+    pool,
+    keyring: parseKeyring(config.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'),
+    digipoort: loadDigipoortConfig(process.env),
+  });
+  const worker =
+    options.worker === false
+      ? undefined
+      : await startTestWorker(config, { pool, wus, temporal: client, taskQueue: config.temporal.taskQueue });
   return {
     config,
     pool,
     client,
-    worker,
+    worker: worker as TestWorker,
+    wus,
     async close() {
-      await worker.stop();
+      await worker?.stop();
+      wus.close();
       await client.connection.close();
       await pool.end();
     },

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app';
 import { createPool } from '../../db/pool';
 import { createLogger } from '../../lib/logger';
-import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../setup/constants';
+import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS } from '../setup/constants';
 import { testConfig } from '../helpers/temporal';
 import { connectClient } from '../../temporal/connection';
 
@@ -12,6 +12,7 @@ async function appWith(pool: ReturnType<typeof createPool>, temporal: Client) {
     temporal,
     taskQueue: 'health',
     payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
+    certificateMasterKeys: TEST_CERTIFICATE_MASTER_KEYS,
     temporalUiUrl: 'http://localhost:8233',
     codecAuthRequired: true,
     logger: createLogger('health-test', 'silent'),

@@ -3,3 +3,6 @@
  * recorded histories must decode in CI. Never use it outside tests.
  */
 export const TEST_PAYLOAD_ENCRYPTION_KEYS = 'test-2026:dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTAxMjM0NTY=';
+
+/** Master key that seals certificates in test databases. Test-only and public on purpose. */
+export const TEST_CERTIFICATE_MASTER_KEYS = 'test-certs:dGVzdC1vbmx5LWNlcnRpZmljYXRlLWtleS0wMTIzNDU=';

@@ -1,11 +1,12 @@
-import { EncryptionCodec, generateCodecKeySpec, parseCodecKeys } from '../../temporal/codec';
+import { EncryptionCodec, parseCodecKeys } from '../../temporal/codec';
+import { generateKeySpec } from '../../lib/sealing';
 import { defaultPayloadConverter } from '@temporalio/common';
 
 const payload = () => defaultPayloadConverter.toPayload({ ob: '001000044B37', secret: 'not in the clear' });
 
 describe('payload encryption codec', () => {
-  const oldKey = generateCodecKeySpec('old');
-  const newKey = generateCodecKeySpec('new');
+  const oldKey = generateKeySpec('old');
+  const newKey = generateKeySpec('new');
 
   it('round-trips a payload and hides its content', async () => {
     const codec = EncryptionCodec.fromSpec(newKey);

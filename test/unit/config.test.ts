@@ -44,13 +44,14 @@ describe('configuration registry (config/env.ts)', () => {
   it('names the missing variable and never echoes secret values', () => {
     expect(() => loadConfig({})).toThrow(/TEMPORAL_ADDRESS must be set/);
     expect(() => loadConfig({ TEMPORAL_ADDRESS: 'x:1' })).toThrow(/PAYLOAD_ENCRYPTION_KEYS must be set/);
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'x:1', PAYLOAD_ENCRYPTION_KEYS: 'k', PORT: 'abc' })).toThrow(
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'x:1', PAYLOAD_ENCRYPTION_KEYS: 'k' })).toThrow(/CERTIFICATE_MASTER_KEYS must be set/);
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'x:1', PAYLOAD_ENCRYPTION_KEYS: 'k', CERTIFICATE_MASTER_KEYS: 'c', PORT: 'abc' })).toThrow(
       'PORT must be a port number',
     );
   });
 
   it('loads a complete configuration with defaults', () => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'localhost:7233', PAYLOAD_ENCRYPTION_KEYS: 'k:x' });
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'localhost:7233', PAYLOAD_ENCRYPTION_KEYS: 'k:x', CERTIFICATE_MASTER_KEYS: 'c:y' });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/filinghub',
       temporal: { address: 'localhost:7233', namespace: 'default', taskQueue: 'filing-hub' },

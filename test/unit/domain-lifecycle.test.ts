@@ -106,9 +106,10 @@ describe('transitions', () => {
     expect(canTransition(0, 50)).toBe(true);
   });
 
-  it('allows 70 → 60 only by an explicit reset (H10)', () => {
-    expect(canTransition(70, 60)).toBe(false);
-    expect(canTransition(70, 60, 'reset')).toBe(true);
+  it('allows 70 → 50 (ready to send again) only by an explicit reset (H10)', () => {
+    expect(canTransition(70, 50)).toBe(false);
+    expect(canTransition(70, 50, 'reset')).toBe(true);
+    expect(canTransition(70, 60, 'reset')).toBe(false);
     expect(canTransition(0, 10, 'reset')).toBe(false); // a reset allows nothing else
   });
 

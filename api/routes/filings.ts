@@ -1,0 +1,254 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { RuleViolation, ValidationError } from '../../domain/errors';
+import { assertResettable } from '../../domain/filings';
+import { inTransaction } from '../../db/pool';
+import { writeLog } from '../../db/repositories/communication-log';
+import { attachments, messageByNumber, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/filing';
+import { HttpError } from '../plugins/errors';
+import { ErrorResponse } from '../schemas/common';
+import { FilingDetailSchema, FilingRequestSchema, MessageSchema } from '../schemas/hubs';
+import { prepareFiling, startFilingWorkflow, type FilingServiceDeps } from '../services/filings';
+import { messageView } from '../services/views';
+
+const NumberParams = Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }) });
+
+/** Filings of a hub: prepare on behalf of an administration, list, read with lifecycle and raw statuses, reset (H10). */
+const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (app, { deps }) => {
+  const { pool } = deps;
+  const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
+  const security = [{ staffToken: [] }];
+
+  async function load(hubId: string, number: number): Promise<MessageRow> {
+    const row = await messageByNumber(pool, hubId, number);
+    if (!row || row.direction !== 'outgoing') throw new HttpError(404, `no filing ${number}`);
+    return row;
+  }
+
+  app.post(
+    '/api/hubs/:participant/filings',
+    {
+      ...guard,
+      bodyLimit: 25 * 1024 * 1024,
+      schema: {
+        tags: ['filings'],
+        summary: 'Prepare a filing on behalf of an administration',
+        description: 'As the connector does (same checks); the filing workflow starts at once. 202 with the message.',
+        security,
+        params: Type.Object({ participant: Type.String() }),
+        body: Type.Composite([FilingRequestSchema, Type.Object({ administrationId: Type.String({ format: 'uuid' }) })], { additionalProperties: false }),
+        response: { 202: MessageSchema, 403: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const hub = request.hub!;
+      const { administrationId, ...filingRequest } = request.body;
+      const { rows } = await pool.query<{ id: string; organisation_id: string | null }>(
+        'SELECT id, organisation_id FROM administrations WHERE id = $1 AND hub_id = $2',
+        [administrationId, hub.id],
+      );
+      if (!rows[0]) throw new ValidationError('administrationId', 'no such administration in this hub');
+      const prepared = await prepareFiling(deps, hub, { id: rows[0].id, organisationId: rows[0].organisation_id }, filingRequest, {
+        actor: `staff ${request.staff?.name}`,
+      });
+      return reply.status(202).header('Location', `/api/hubs/${hub.participantNumber}/filings/${prepared.message.number}`).send(messageView(prepared.message));
+    },
+  );
+
+  app.get(
+    '/api/hubs/:participant/filings',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'List filings',
+        security,
+        params: Type.Object({ participant: Type.String() }),
+        querystring: Type.Object({
+          kind: Type.Optional(Type.String()),
+          period: Type.Optional(Type.String()),
+          lifecycle: Type.Optional(Type.Integer()),
+          deliveryState: Type.Optional(Type.String()),
+          organisationId: Type.Optional(Type.String({ format: 'uuid' })),
+          administrationId: Type.Optional(Type.String({ format: 'uuid' })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+        }),
+        response: { 200: Type.Array(MessageSchema) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT * FROM messages WHERE hub_id = $1 AND direction = 'outgoing'
+            AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR period = $3) AND ($4::int IS NULL OR lifecycle = $4)
+            AND ($5::text IS NULL OR delivery_state = $5) AND ($6::uuid IS NULL OR organisation_id = $6)
+            AND ($7::uuid IS NULL OR administration_id = $7)
+          ORDER BY number DESC LIMIT $8 OFFSET $9`,
+        [request.hub!.id, q.kind ?? null, q.period ?? null, q.lifecycle ?? null, q.deliveryState ?? null, q.organisationId ?? null, q.administrationId ?? null, q.limit, q.offset],
+      );
+      return rows.map((r) => messageView(toMessage(r)));
+    },
+  );
+
+  app.get(
+    '/api/hubs/:participant/filings/:number',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'Read a filing: lifecycle, raw Digipoort statuses, versions and attachments',
+        security,
+        params: NumberParams,
+        response: { 200: FilingDetailSchema, 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const row = await load(request.hub!.id, request.params.number);
+      const { rows: versions } = await pool.query<{ number: string; version: number; lifecycle: number | null; delivery_state: string; do_not_send: boolean }>(
+        'SELECT number, version, lifecycle, delivery_state, do_not_send FROM messages WHERE filing_key = $1 ORDER BY version',
+        [row.filing_key],
+      );
+      return {
+        ...messageView(toMessage(row)),
+        statuses: await statusHistory(pool, row.id),
+        attachments: await attachments(pool, row.id),
+        versions: versions.map((v) => ({ number: Number(v.number), version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state, doNotSend: v.do_not_send })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/hubs/:participant/filings/:number/content',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'Download the message content (XBRL) (H14)',
+        security,
+        params: NumberParams,
+        response: { 200: Type.String({ description: 'The XBRL instance as sent.' }), 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const row = await load(request.hub!.id, request.params.number);
+      return reply
+        .type('application/xml; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="${row.berichtsoort}-${row.number}-v${row.version}.xbrl"`)
+        .send(row.content_xml ?? '');
+    },
+  );
+
+  app.get(
+    '/api/hubs/:participant/filings/:number/attachments/:id',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'Download an attachment of a message (H14)',
+        security,
+        params: Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }), id: Type.String({ format: 'uuid' }) }),
+        response: { 200: Type.Unknown({ description: 'The attachment bytes, with their media type.' }), 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const row = await messageByNumber(pool, request.hub!.id, request.params.number);
+      if (!row) throw new HttpError(404, 'no such message');
+      const { rows } = await pool.query<{ filename: string; mime_type: string; content: Buffer }>(
+        'SELECT filename, mime_type, content FROM message_attachments WHERE id = $1 AND message_id = $2',
+        [request.params.id, row.id],
+      );
+      if (!rows[0]) throw new HttpError(404, 'no such attachment');
+      return reply.type(rows[0].mime_type).header('Content-Disposition', `attachment; filename="${rows[0].filename}"`).send(rows[0].content);
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/filings/:number/reset',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'Reset a failed message and send it again (H10, H11)',
+        description: 'Only a failed message, and only the latest version of a filing; the resend is a new Digipoort process.',
+        security,
+        params: NumberParams,
+        response: { 202: MessageSchema, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const hub = request.hub!;
+      const row = await inTransaction(pool, async (client) => {
+        const current = await messageByNumber(client, hub.id, request.params.number, true);
+        if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${request.params.number}`);
+        const { rows: latest } = await client.query<{ version: number }>('SELECT max(version) AS version FROM messages WHERE filing_key = $1', [current.filing_key]);
+        assertResettable(
+          { version: current.version, lifecycle: current.lifecycle ?? 0, deliveryState: current.delivery_state, doNotSend: current.do_not_send },
+          latest[0].version,
+        );
+        const { rows } = await client.query<MessageRow>(
+          `UPDATE messages SET delivery_state = 'ready', lifecycle = 50, do_not_send = false, digipoort_status = NULL, digipoort_status_at = NULL,
+                  attempt_started_at = NULL, workflow_closed_at = NULL, last_status_change_at = now()
+            WHERE id = $1 RETURNING *`,
+          [current.id],
+        );
+        await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, messageId: current.id, messageNumber: Number(current.number), step: 'reset', level: 'I', text: `status reset by ${request.staff?.name}: sending again (H10)` });
+        return rows[0];
+      });
+      await startFilingWorkflow(deps, hub, row, true);
+      return reply.status(202).send(messageView(toMessage(row)));
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/filings/:number/resolve',
+    {
+      ...guard,
+      schema: {
+        tags: ['filings'],
+        summary: 'Resolve an ambiguous submission',
+        description: 'After an ambiguous aanleveren that reconcile could not settle: adopt one Digipoort process (kenmerk), or allow a resend.',
+        security,
+        params: NumberParams,
+        body: Type.Union([
+          Type.Object({ adoptKenmerk: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
+          Type.Object({ resend: Type.Literal(true) }, { additionalProperties: false }),
+        ]),
+        response: { 202: MessageSchema, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const hub = request.hub!;
+      const body = request.body as { adoptKenmerk?: string; resend?: true };
+      const row = await inTransaction(pool, async (client) => {
+        const current = await messageByNumber(client, hub.id, request.params.number, true);
+        if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${request.params.number}`);
+        if (current.delivery_state !== 'needs_human') throw new RuleViolation('H10', 'only an ambiguous submission waiting for a person can be resolved', 'conflict');
+        const { rows } = body.adoptKenmerk
+          ? await client.query<MessageRow>(
+              `UPDATE messages SET delivery_state = 'submitted', kenmerk = $2, lifecycle = 60, submitted_at = COALESCE(submitted_at, now()), last_status_change_at = now()
+                WHERE id = $1 RETURNING *`,
+              [current.id, body.adoptKenmerk],
+            )
+          : await client.query<MessageRow>(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1 RETURNING *`, [current.id]);
+        await writeLog(client, {
+          hubId: hub.id,
+          environment: hub.environmentCode,
+          messageId: current.id,
+          messageNumber: Number(current.number),
+          step: 'reconcile',
+          level: 'I',
+          text: body.adoptKenmerk ? `${request.staff?.name} adopted Digipoort process ${body.adoptKenmerk}` : `${request.staff?.name} allowed a resend`,
+        });
+        return rows[0];
+      });
+      await deps.temporal.workflow
+        .getHandle(filingWorkflowId(hub.participantNumber, Number(row.number)))
+        .signal(submissionResolvedSignal, { how: body.adoptKenmerk ? 'adopted' : 'resend' });
+      return reply.status(202).send(messageView(toMessage(row)));
+    },
+  );
+};
+
+export default filings;

@@ -1,0 +1,76 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Pool } from '../../db/pool';
+import { writeLog } from '../../db/repositories/communication-log';
+import { statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { HttpError } from '../plugins/errors';
+import { ErrorResponse } from '../schemas/common';
+import { MessageSchema, StatusEventSchema } from '../schemas/hubs';
+import { messageView } from '../services/views';
+
+/**
+ * All messages of the hub, incoming included: return messages that matched no sent message are kept as subtype ONB
+ * for a person to resolve (H7). Correlated return messages are not separate rows: they update their message (H5).
+ */
+const messages: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }) => {
+  const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
+  const security = [{ staffToken: [] }];
+
+  app.get(
+    '/api/hubs/:participant/messages',
+    {
+      ...guard,
+      schema: {
+        tags: ['messages'],
+        summary: 'List messages (outgoing and incoming, ONB included)',
+        security,
+        params: Type.Object({ participant: Type.String() }),
+        querystring: Type.Object({
+          direction: Type.Optional(Type.Union([Type.Literal('outgoing'), Type.Literal('incoming')])),
+          subtype: Type.Optional(Type.Literal('ONB')),
+          unresolved: Type.Optional(Type.Boolean()),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        }),
+        response: { 200: Type.Array(Type.Composite([MessageSchema, Type.Object({ statuses: Type.Array(StatusEventSchema) })])) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT * FROM messages WHERE hub_id = $1 AND ($2::text IS NULL OR direction = $2) AND ($3::text IS NULL OR subtype = $3)
+            AND (NOT $4 OR (subtype = 'ONB' AND resolved_at IS NULL))
+          ORDER BY number DESC LIMIT $5`,
+        [request.hub!.id, q.direction ?? null, q.subtype ?? null, q.unresolved ?? false, q.limit],
+      );
+      return Promise.all(rows.map(async (r) => ({ ...messageView(toMessage(r)), statuses: await statusHistory(pool, r.id) })));
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/messages/:number/resolve',
+    {
+      ...guard,
+      schema: {
+        tags: ['messages'],
+        summary: 'Mark an unknown return message (ONB) as resolved by a person (H7)',
+        security,
+        params: Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object({ note: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
+        response: { 200: MessageSchema, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const hub = request.hub!;
+      const { rows } = await pool.query<MessageRow>(
+        `UPDATE messages SET resolution = $3, resolved_at = now()
+          WHERE hub_id = $1 AND number = $2 AND subtype = 'ONB' AND resolved_at IS NULL RETURNING *`,
+        [hub.id, request.params.number, `${request.staff?.name}: ${request.body.note}`],
+      );
+      if (!rows[0]) throw new HttpError(404, 'no unresolved ONB message with that number');
+      await writeLog(pool, { hubId: hub.id, environment: hub.environmentCode, messageId: rows[0].id, messageNumber: request.params.number, step: 'process message', level: 'I', text: `ONB message resolved by ${request.staff?.name}: ${request.body.note}` });
+      return messageView(toMessage(rows[0]));
+    },
+  );
+};
+
+export default messages;

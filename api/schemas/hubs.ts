@@ -1,0 +1,124 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const Participant = Type.String({ pattern: '^[0-9]{5}$', description: 'The five-digit participant number (A8).' });
+export const HubParams = Type.Object({ participant: Participant });
+
+export const HubSchema = Type.Object({
+  id: Type.String(),
+  environmentCode: Type.String(),
+  participantNumber: Type.String(),
+  name: Type.String(),
+  sendReceiveIntervalSeconds: Type.Integer(),
+  connectorAllowlist: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const OrganisationSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  obNumber: Type.Union([Type.String(), Type.Null()]),
+  kvkNumber: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const AdministrationSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  organisationId: Type.Union([Type.String(), Type.Null()]),
+  callbackUrl: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const StatusEventSchema = Type.Object({
+  statuscode: Type.String(),
+  statusomschrijving: Type.String(),
+  tijdstempelStatus: Type.String({ format: 'date-time' }),
+  foutcode: Type.Union([Type.String(), Type.Null()]),
+  foutbeschrijving: Type.Union([Type.String(), Type.Null()]),
+  hasDetails: Type.Boolean(),
+});
+
+export const AttachmentSchema = Type.Object({
+  id: Type.String(),
+  direction: Type.Union([Type.Literal('outgoing'), Type.Literal('incoming')]),
+  filename: Type.String(),
+  mimeType: Type.String(),
+  size: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+/** A message as staff see it: lifecycle with its label, raw Digipoort codes beside it. */
+export const MessageSchema = Type.Object({
+  id: Type.String(),
+  number: Type.Union([Type.Integer(), Type.Null()]),
+  direction: Type.Union([Type.Literal('outgoing'), Type.Literal('incoming')]),
+  subtype: Type.Union([Type.Literal('ONB'), Type.Null()]),
+  kind: Type.String(),
+  berichtsoort: Type.String(),
+  period: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+  lifecycle: Type.Union([Type.Integer(), Type.Null()]),
+  lifecycleLabel: Type.Union([Type.String(), Type.Null()]),
+  digipoortStatus: Type.Union([Type.String(), Type.Null()]),
+  deliveryState: Type.String(),
+  doNotSend: Type.Boolean(),
+  approvalRequired: Type.Boolean(),
+  administrationId: Type.Union([Type.String(), Type.Null()]),
+  organisationId: Type.Union([Type.String(), Type.Null()]),
+  identityNumber: Type.String(),
+  kenmerk: Type.Union([Type.String(), Type.Null()]),
+  aanleverkenmerk: Type.Union([Type.String(), Type.Null()]),
+  submittedAt: Type.Union([Type.String(), Type.Null()]),
+  certificateId: Type.Union([Type.String(), Type.Null()]),
+  workflowId: Type.Union([Type.String(), Type.Null()]),
+  needsActionReason: Type.Union([Type.String(), Type.Null()]),
+  resolution: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastStatusChangeAt: Type.String({ format: 'date-time' }),
+});
+export type MessageView = Static<typeof MessageSchema>;
+
+export const FilingDetailSchema = Type.Composite([
+  MessageSchema,
+  Type.Object({
+    statuses: Type.Array(StatusEventSchema),
+    attachments: Type.Array(AttachmentSchema),
+    versions: Type.Array(Type.Object({ number: Type.Integer(), version: Type.Integer(), lifecycle: Type.Union([Type.Integer(), Type.Null()]), deliveryState: Type.String(), doNotSend: Type.Boolean() })),
+  }),
+]);
+
+const Amount = Type.Union([Type.String({ maxLength: 20 }), Type.Number()], { description: 'Euros, e.g. "1234.56".' });
+
+/** A filing as an administration (or staff on its behalf) prepares it. */
+export const FilingRequestSchema = Type.Object(
+  {
+    kind: Type.String({ description: 'vat-return, icp, vat-supplement, kvk-annual-report (e-invoice is refused: H16)' }),
+    period: Type.String({ description: 'The tax period: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year).', maxLength: 7 }),
+    obNumber: Type.Optional(Type.String({ maxLength: 20 })),
+    kvkNumber: Type.Optional(Type.String({ maxLength: 12 })),
+    contact: Type.Optional(
+      Type.Object({
+        initials: Type.String({ maxLength: 10 }),
+        prefix: Type.Optional(Type.String({ maxLength: 10 })),
+        surname: Type.String({ maxLength: 200 }),
+        telephone: Type.String({ maxLength: 14 }),
+      }),
+    ),
+    figures: Type.Optional(
+      Type.Object({
+        turnover: Type.Optional(Type.Record(Type.String(), Amount)),
+        vat: Type.Optional(Type.Record(Type.String(), Amount)),
+        inputTax: Type.Optional(Amount),
+      }),
+    ),
+    alreadyDeclared: Type.Optional(Amount),
+    icpLines: Type.Optional(
+      Type.Array(
+        Type.Object({ countryCode: Type.String({ maxLength: 2 }), vatNumber: Type.String({ maxLength: 20 }), category: Type.String(), amount: Amount }),
+        { maxItems: 10000 },
+      ),
+    ),
+    instance: Type.Optional(Type.String({ maxLength: 20 * 1024 * 1024, description: 'A ready XBRL instance instead of figures.' })),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { ValidationError, RuleViolation } from '../../domain/errors';
+import {
+  E_INVOICE_KIND,
+  FILING_KINDS,
+  assertKindUnblocked,
+  filingKey,
+  isFilingKind,
+  looksLikeUbl,
+  refuseEInvoice,
+  versionsToSupersede,
+  type FilingKind,
+  type DeliveryState,
+} from '../../domain/filings';
+import { normalizeKvkNumber, normalizeObNumber } from '../../domain/identifiers';
+import { formatPeriod, parsePeriod, type TaxPeriod } from '../../domain/periods';
+import {
+  TURNOVER_BOXES,
+  VAT_AMOUNT_BOXES,
+  parseEuroAmountToCents,
+  roundVatReturn,
+  type IcpCategory,
+  type IcpLine,
+  type VatFigures,
+} from '../../domain/vat';
+import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
+import { writeLog } from '../../db/repositories/communication-log';
+import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repositories/hubs';
+import { toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
+import type { XbrlHeader } from '../../integrations/xbrl/header';
+import { buildIcpInstance, readIcpInstance } from '../../integrations/xbrl/icp';
+import { buildSupplementInstance, readSupplementInstance } from '../../integrations/xbrl/supplement';
+import { buildVatReturnInstance, readVatReturnInstance } from '../../integrations/xbrl/vat-return';
+import { filing, filingWorkflowId, type FilingInput } from '../../workflows/filing';
+import {
+  AdministrationAttribute,
+  HubAttribute,
+  LifecycleStatusAttribute,
+  MessageTypeAttribute,
+  OrganisationAttribute,
+  PeriodAttribute,
+  TaxIdentifierAttribute,
+} from '../../workflows/search-attributes';
+
+/** What an administration (or staff on its behalf) sends to prepare a filing. Amounts in euros, as text. */
+export interface FilingRequest {
+  kind: string;
+  period: string;
+  obNumber?: string;
+  kvkNumber?: string;
+  contact?: { initials: string; prefix?: string; surname: string; telephone: string };
+  /** The figures from which the hub builds the XBRL instance. */
+  figures?: {
+    turnover?: Record<string, string | number>;
+    vat?: Record<string, string | number>;
+    inputTax?: string | number;
+  };
+  /** Supplement: what was declared for the period so far (5f), in euros. */
+  alreadyDeclared?: string | number;
+  /** ICP lines. */
+  icpLines?: { countryCode: string; vatNumber: string; category: string; amount: string | number }[];
+  /** A ready XBRL instance instead of figures; checked the same way. */
+  instance?: string;
+}
+
+export interface AdministrationRef {
+  id: string;
+  organisationId: string | null;
+}
+
+export interface FilingServiceDeps {
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+  clock?: () => Date;
+}
+
+export const SOFTWARE = { name: 'Filing hub', version: '0.1.0', vendorAccountNumber: 'SWO00000' } as const;
+
+/** `YYYYMMDDhhmm` in Dutch time, as the header concept DateTimeCreation expects. */
+function dateTimeCreation(now: Date): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Amsterdam',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}${part('month')}${part('day')}${part('hour')}${part('minute')}`;
+}
+
+function euros(value: string | number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  return parseEuroAmountToCents(typeof value === 'number' ? String(value) : value, field);
+}
+
+function vatFigures(request: FilingRequest): VatFigures {
+  const figures = request.figures;
+  if (!figures) throw new ValidationError('figures', 'figures (or a ready instance) are required');
+  const turnover: Partial<Record<(typeof TURNOVER_BOXES)[number], number>> = {};
+  const vat: Partial<Record<(typeof VAT_AMOUNT_BOXES)[number], number>> = {};
+  for (const [box, value] of Object.entries(figures.turnover ?? {})) {
+    if (!(TURNOVER_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.turnover.${box}`, `box ${box} has no turnover amount`);
+    turnover[box as (typeof TURNOVER_BOXES)[number]] = euros(value, `figures.turnover.${box}`);
+  }
+  for (const [box, value] of Object.entries(figures.vat ?? {})) {
+    if (!(VAT_AMOUNT_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.vat.${box}`, `box ${box} has no VAT amount`);
+    vat[box as (typeof VAT_AMOUNT_BOXES)[number]] = euros(value, `figures.vat.${box}`);
+  }
+  return { turnover, vat, '5b': euros(figures.inputTax, 'figures.inputTax') ?? 0 };
+}
+
+function header(request: FilingRequest, messageReference: string, now: Date): XbrlHeader {
+  if (!request.contact) throw new ValidationError('contact', 'the contact person (initials, surname, telephone) is required');
+  return {
+    contactType: 'BPL',
+    contactInitials: request.contact.initials,
+    contactPrefix: request.contact.prefix,
+    contactSurname: request.contact.surname,
+    contactTelephoneNumber: request.contact.telephone,
+    messageReference,
+    softwarePackageName: SOFTWARE.name,
+    softwarePackageVersion: SOFTWARE.version,
+    softwareVendorAccountNumber: SOFTWARE.vendorAccountNumber,
+    dateTimeCreation: dateTimeCreation(now),
+  };
+}
+
+/** The identifier the filing carries: given explicitly, or read from the ready instance's context. */
+function identifierOf(kind: FilingKind, request: FilingRequest): string {
+  const spec = FILING_KINDS[kind];
+  if (spec.identifier === 'obNumber') {
+    const given = request.obNumber ?? request.instance?.match(/scheme="www\.belastingdienst\.nl\/omzetbelastingnummer"\s*>\s*([^<\s]+)/)?.[1];
+    if (!given) throw new ValidationError('obNumber', 'the OB number of the organisation is required');
+    return normalizeObNumber(given);
+  }
+  const given = request.kvkNumber ?? request.instance?.match(/scheme="http:\/\/www\.kvk\.nl\/kvk-id"\s*>\s*([^<\s]+)/)?.[1];
+  if (!given) throw new ValidationError('kvkNumber', 'the KvK number of the organisation is required');
+  return normalizeKvkNumber(given);
+}
+
+/** Builds (from figures) or checks (a ready instance) the XBRL content; every failure names the box or field. */
+export function buildContent(kind: FilingKind, request: FilingRequest, identifier: string, period: TaxPeriod, reference: string, now: Date): string {
+  if (request.instance !== undefined) {
+    if (looksLikeUbl(request.instance)) refuseEInvoice();
+    const expected = { obNumber: identifier, period };
+    if (kind === 'vat-return') readVatReturnInstance(request.instance, expected);
+    else if (kind === 'vat-supplement') readSupplementInstance(request.instance, expected);
+    else if (kind === 'icp') readIcpInstance(request.instance, expected);
+    else throw new ValidationError('instance', `a ready instance is not accepted for ${kind} here`);
+    return request.instance;
+  }
+  const h = header(request, reference, now);
+  if (kind === 'vat-return') {
+    return buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header: h });
+  }
+  if (kind === 'vat-supplement') {
+    const declared = euros(request.alreadyDeclared, 'alreadyDeclared');
+    if (declared === undefined) throw new ValidationError('alreadyDeclared', 'a supplement needs what was declared so far (5f)');
+    if (declared % 100 !== 0) throw new ValidationError('alreadyDeclared', 'what was declared so far (5f) is in whole euros');
+    return buildSupplementInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), alreadyDeclared5g: declared / 100, header: h });
+  }
+  if (kind === 'icp') {
+    const lines: IcpLine[] = (request.icpLines ?? []).map((line, i) => ({
+      countryCode: line.countryCode,
+      vatNumber: line.vatNumber,
+      category: line.category as IcpCategory,
+      amountCents: euros(line.amount, `icpLines[${i}].amount`)!,
+    }));
+    return buildIcpInstance({ obNumber: identifier, period, lines, header: h });
+  }
+  throw new ValidationError('kind', `${kind} is prepared through the KvK flow`);
+}
+
+export interface PreparedFiling {
+  message: Message;
+  workflowId: string;
+  superseded: number[];
+}
+
+/**
+ * Prepares a filing (H4: irreversible): checks H16, A4, A5 and the content, then stores the message with its number
+ * and version in one transaction (older unsent versions flagged "do not send", H11) and starts its workflow. Every
+ * refusal happens before anything is stored.
+ */
+export async function prepareFiling(
+  deps: FilingServiceDeps,
+  hub: Hub,
+  administration: AdministrationRef,
+  request: FilingRequest,
+  options: { approvalRequired?: boolean; actor: string },
+): Promise<PreparedFiling> {
+  const now = (deps.clock ?? (() => new Date()))();
+  if (request.kind === E_INVOICE_KIND) refuseEInvoice();
+  if (!isFilingKind(request.kind)) throw new ValidationError('kind', `unknown filing kind "${request.kind}"`);
+  const kind = request.kind;
+  const spec = FILING_KINDS[kind];
+  const settings = await messageTypeSettings(deps.pool, hub.id, kind);
+  assertKindUnblocked(kind, settings.blocked);
+  const period = parsePeriod(request.period);
+  const identifier = identifierOf(kind, request);
+
+  // A5: route to the organisation by the identifier in the filing; refuse on a mismatch with the administration's.
+  const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
+  const { rows: organisations } = await deps.pool.query<{ id: string; name: string }>(
+    `SELECT id, name FROM organisations WHERE hub_id = $1 AND ${column} = $2`,
+    [hub.id, identifier],
+  );
+  const organisation = organisations[0];
+  const label = spec.identifier === 'obNumber' ? 'OB number' : 'KvK number';
+  if (!organisation) throw new RuleViolation('A5', `no organisation of this hub has ${label} ${identifier}`);
+  if (administration.organisationId && administration.organisationId !== organisation.id) {
+    throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
+  }
+  // The content is built and checked before anything is stored; the number is assigned after.
+  const draftReference = `${hub.participantNumber}-new`;
+  buildContent(kind, request, identifier, period, draftReference, now);
+
+  const prepared = await inTransaction(deps.pool, async (client: PoolClient) => {
+    await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [hub.id]);
+    const number = await nextMessageNumber(client, hub.id);
+    const content = buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now);
+    const key = filingKey(organisation.id, kind, formatPeriod(period));
+    const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
+      'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
+      [key],
+    );
+    const version = (versions[versions.length - 1]?.version ?? 0) + 1;
+    const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
+    if (superseded.length) {
+      await client.query(
+        `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
+          WHERE filing_key = $1 AND version = ANY($2)`,
+        [key, superseded],
+      );
+    }
+    const workflowId = filingWorkflowId(hub.participantNumber, number);
+    const { rows } = await client.query<MessageRow>(
+      `INSERT INTO messages (hub_id, number, direction, administration_id, organisation_id, kind, berichtsoort, period, filing_key,
+         version, lifecycle, delivery_state, approval_required, identity_number, identity_type, input, content_xml, content_sha256,
+         workflow_id)
+       VALUES ($1, $2, 'outgoing', $3, $4, $5, $6, $7, $8, $9, 0, 'ready', $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+      [
+        hub.id, number, administration.id, organisation.id, kind, spec.berichtsoort, formatPeriod(period), key, version,
+        options.approvalRequired ?? false, identifier, spec.identityType,
+        JSON.stringify({ ...request, instance: request.instance === undefined ? undefined : '(ready instance)' }),
+        content, createHash('sha256').update(content, 'utf8').digest('hex'), workflowId,
+      ],
+    );
+    await writeLog(client, {
+      hubId: hub.id,
+      environment: hub.environmentCode,
+      messageId: rows[0].id,
+      messageNumber: number,
+      step: 'prepare message',
+      level: 'I',
+      text: `${spec.label} ${formatPeriod(period)} for ${organisation.name} prepared as message ${number}, version ${version} (${options.actor})` +
+        (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : ''),
+    });
+    return { row: rows[0], workflowId, superseded };
+  });
+  await startFilingWorkflow(deps, hub, prepared.row);
+  return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
+}
+
+/** Starts (idempotently) the filing workflow of a stored message; `restart` runs it again after a reset (H10). */
+export async function startFilingWorkflow(deps: FilingServiceDeps, hub: Hub, row: MessageRow, restart = false): Promise<void> {
+  const input: FilingInput = {
+    messageId: row.id,
+    participant: hub.participantNumber,
+    number: Number(row.number),
+    kind: row.kind,
+    approvalRequired: row.approval_required,
+  };
+  await deps.temporal.workflow.start(filing, {
+    workflowId: filingWorkflowId(hub.participantNumber, Number(row.number)),
+    taskQueue: deps.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: restart ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+    staticSummary: `${FILING_KINDS[row.kind as FilingKind]?.label ?? row.kind} ${row.period ?? ''} — hub ${hub.participantNumber}, message ${row.number} v${row.version}`,
+    typedSearchAttributes: [
+      { key: HubAttribute, value: hub.participantNumber },
+      { key: AdministrationAttribute, value: row.administration_id ?? '' },
+      { key: OrganisationAttribute, value: row.organisation_id ?? '' },
+      { key: TaxIdentifierAttribute, value: row.identity_number },
+      { key: PeriodAttribute, value: row.period ?? '' },
+      { key: MessageTypeAttribute, value: row.berichtsoort },
+      { key: LifecycleStatusAttribute, value: row.lifecycle ?? 0 },
+    ],
+  });
+}
+
+/**
+ * H12: the administration's hub is gone. The filing is checked as usual and then held as "needs action" (no hub, no
+ * number yet) until a person routes it to another hub or lets the system resolve it. Nothing sent is lost.
+ */
+export async function holdFiling(
+  deps: FilingServiceDeps,
+  goneHub: Hub,
+  administration: AdministrationRef,
+  request: FilingRequest,
+  options: { actor: string },
+): Promise<Message> {
+  const now = (deps.clock ?? (() => new Date()))();
+  if (request.kind === E_INVOICE_KIND) refuseEInvoice();
+  if (!isFilingKind(request.kind)) throw new ValidationError('kind', `unknown filing kind "${request.kind}"`);
+  const kind = request.kind;
+  const spec = FILING_KINDS[kind];
+  const period = parsePeriod(request.period);
+  const identifier = identifierOf(kind, request);
+  const content = buildContent(kind, request, identifier, period, 'FH-held', now);
+  const reason = `H12: hub ${goneHub.participantNumber} cannot be found; route this message to another hub or resolve it automatically`;
+  return inTransaction(deps.pool, async (client) => {
+    const { rows } = await client.query<MessageRow>(
+      `INSERT INTO messages (hub_id, number, direction, administration_id, kind, berichtsoort, period, version, lifecycle,
+         delivery_state, identity_number, identity_type, input, content_xml, content_sha256, needs_action_reason)
+       VALUES (NULL, NULL, 'outgoing', $1, $2, $3, $4, 1, 0, 'held', $5, $6, $7, $8, $9, $10) RETURNING *`,
+      [administration.id, kind, spec.berichtsoort, formatPeriod(period), identifier, spec.identityType, JSON.stringify({ ...request, instance: undefined }),
+        content, createHash('sha256').update(content, 'utf8').digest('hex'), reason],
+    );
+    await writeLog(client, { hubId: null, environment: goneHub.environmentCode, messageId: rows[0].id, step: 'route message', level: 'F', text: `${reason} (${options.actor})` });
+    return toMessage(rows[0]);
+  });
+}
+
+/**
+ * H12: a held message goes to a hub: the organisation is found there by the filing's identifier (A5), the message gets
+ * the hub's next number, becomes a version of that organisation's filing, and its workflow starts. Messages that were
+ * handled correctly (not held) cannot be re-routed.
+ */
+export async function routeHeldMessage(deps: FilingServiceDeps, messageId: string, target: Hub, actor: string): Promise<Message> {
+  const routed = await inTransaction(deps.pool, async (client) => {
+    const { rows: found } = await client.query<MessageRow>('SELECT * FROM messages WHERE id = $1 FOR UPDATE', [messageId]);
+    const row = found[0];
+    if (!row || row.delivery_state !== 'held') {
+      throw new RuleViolation('H12', 'only messages held as "needs action" can be routed; this one was handled correctly', 'conflict');
+    }
+    const spec = FILING_KINDS[row.kind as FilingKind];
+    const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
+    const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${column} = $2`, [target.id, row.identity_number]);
+    if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier === 'obNumber' ? 'OB' : 'KvK'} number ${row.identity_number}`);
+    await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [target.id]);
+    const number = await nextMessageNumber(client, target.id);
+    const key = filingKey(organisations[0].id, row.kind as FilingKind, row.period ?? '');
+    const { rows: versions } = await client.query<{ version: number }>('SELECT max(version) AS version FROM messages WHERE filing_key = $1', [key]);
+    const { rows } = await client.query<MessageRow>(
+      `UPDATE messages SET hub_id = $2, number = $3, organisation_id = $4, filing_key = $5, version = $6, delivery_state = 'ready',
+              needs_action_reason = NULL, resolution = $7, resolved_at = now(), workflow_id = $8
+        WHERE id = $1 RETURNING *`,
+      [messageId, target.id, number, organisations[0].id, key, (versions[0]?.version ?? 0) + 1, `routed to hub ${target.participantNumber} by ${actor}`, filingWorkflowId(target.participantNumber, number)],
+    );
+    await writeLog(client, { hubId: target.id, environment: target.environmentCode, messageId, messageNumber: number, step: 'route message', level: 'I', text: `held message routed here as message ${number} (${actor})` });
+    return rows[0];
+  });
+  await startFilingWorkflow(deps, target, routed);
+  return toMessage(routed);
+}

@@ -1,0 +1,186 @@
+import type { DeliveryState } from '../../domain/filings';
+import type { LifecycleCode } from '../../domain/lifecycle';
+import type { Pool, PoolClient } from '../pool';
+
+export interface MessageRow {
+  id: string;
+  hub_id: string | null;
+  number: string | null;
+  direction: 'outgoing' | 'incoming';
+  subtype: 'ONB' | null;
+  administration_id: string | null;
+  organisation_id: string | null;
+  kind: string;
+  berichtsoort: string;
+  period: string | null;
+  filing_key: string | null;
+  version: number;
+  lifecycle: LifecycleCode | null;
+  digipoort_status: string | null;
+  digipoort_status_at: Date | null;
+  delivery_state: DeliveryState;
+  do_not_send: boolean;
+  approval_required: boolean;
+  identity_number: string;
+  identity_type: string;
+  role: string;
+  input: unknown;
+  content_xml: string | null;
+  content_sha256: string | null;
+  aanleverkenmerk: string | null;
+  kenmerk: string | null;
+  submitted_at: Date | null;
+  attempt: number;
+  attempt_started_at: Date | null;
+  certificate_id: string | null;
+  workflow_id: string | null;
+  workflow_closed_at: Date | null;
+  needs_action_reason: string | null;
+  resolution: string | null;
+  resolved_at: Date | null;
+  created_at: Date;
+  last_status_change_at: Date;
+}
+
+export interface Message {
+  id: string;
+  hubId: string | null;
+  number: number | null;
+  direction: 'outgoing' | 'incoming';
+  subtype: 'ONB' | null;
+  administrationId: string | null;
+  organisationId: string | null;
+  kind: string;
+  berichtsoort: string;
+  period: string | null;
+  filingKey: string | null;
+  version: number;
+  lifecycle: LifecycleCode | null;
+  digipoortStatus: string | null;
+  digipoortStatusAt: string | null;
+  deliveryState: DeliveryState;
+  doNotSend: boolean;
+  approvalRequired: boolean;
+  identityNumber: string;
+  identityType: string;
+  role: string;
+  contentSha256: string | null;
+  aanleverkenmerk: string | null;
+  kenmerk: string | null;
+  submittedAt: string | null;
+  attempt: number;
+  attemptStartedAt: string | null;
+  certificateId: string | null;
+  workflowId: string | null;
+  workflowClosedAt: string | null;
+  needsActionReason: string | null;
+  resolution: string | null;
+  resolvedAt: string | null;
+  createdAt: string;
+  lastStatusChangeAt: string;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toMessage(r: MessageRow): Message {
+  return {
+    id: r.id,
+    hubId: r.hub_id,
+    number: r.number === null ? null : Number(r.number),
+    direction: r.direction,
+    subtype: r.subtype,
+    administrationId: r.administration_id,
+    organisationId: r.organisation_id,
+    kind: r.kind,
+    berichtsoort: r.berichtsoort,
+    period: r.period,
+    filingKey: r.filing_key,
+    version: r.version,
+    lifecycle: r.lifecycle,
+    digipoortStatus: r.digipoort_status,
+    digipoortStatusAt: iso(r.digipoort_status_at),
+    deliveryState: r.delivery_state,
+    doNotSend: r.do_not_send,
+    approvalRequired: r.approval_required,
+    identityNumber: r.identity_number,
+    identityType: r.identity_type,
+    role: r.role,
+    contentSha256: r.content_sha256,
+    aanleverkenmerk: r.aanleverkenmerk,
+    kenmerk: r.kenmerk,
+    submittedAt: iso(r.submitted_at),
+    attempt: r.attempt,
+    attemptStartedAt: iso(r.attempt_started_at),
+    certificateId: r.certificate_id,
+    workflowId: r.workflow_id,
+    workflowClosedAt: iso(r.workflow_closed_at),
+    needsActionReason: r.needs_action_reason,
+    resolution: r.resolution,
+    resolvedAt: iso(r.resolved_at),
+    createdAt: r.created_at.toISOString(),
+    lastStatusChangeAt: r.last_status_change_at.toISOString(),
+  };
+}
+
+export async function messageById(db: Pool | PoolClient, id: string, forUpdate = false): Promise<MessageRow | undefined> {
+  const { rows } = await db.query<MessageRow>(`SELECT * FROM messages WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0];
+}
+
+export async function messageByNumber(db: Pool | PoolClient, hubId: string, number: number, forUpdate = false): Promise<MessageRow | undefined> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT * FROM messages WHERE hub_id = $1 AND number = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [hubId, number],
+  );
+  return rows[0];
+}
+
+export interface StatusEventView {
+  statuscode: string;
+  statusomschrijving: string;
+  tijdstempelStatus: string;
+  foutcode: string | null;
+  foutbeschrijving: string | null;
+  hasDetails: boolean;
+}
+
+export async function statusHistory(db: Pool | PoolClient, messageId: string): Promise<StatusEventView[]> {
+  const { rows } = await db.query<{
+    statuscode: string;
+    statusomschrijving: string;
+    tijdstempel_status: Date;
+    foutcode: string | null;
+    foutbeschrijving: string | null;
+    has_details: boolean;
+  }>(
+    `SELECT statuscode, statusomschrijving, tijdstempel_status, foutcode, foutbeschrijving, statusdetails IS NOT NULL AS has_details
+       FROM digipoort_statuses WHERE message_id = $1 ORDER BY tijdstempel_status, id`,
+    [messageId],
+  );
+  return rows.map((r) => ({
+    statuscode: r.statuscode,
+    statusomschrijving: r.statusomschrijving,
+    tijdstempelStatus: r.tijdstempel_status.toISOString(),
+    foutcode: r.foutcode,
+    foutbeschrijving: r.foutbeschrijving,
+    hasDetails: r.has_details,
+  }));
+}
+
+export interface AttachmentView {
+  id: string;
+  direction: 'outgoing' | 'incoming';
+  filename: string;
+  mimeType: string;
+  size: number;
+  createdAt: string;
+}
+
+export async function attachments(db: Pool | PoolClient, messageId: string): Promise<AttachmentView[]> {
+  const { rows } = await db.query<{ id: string; direction: 'outgoing' | 'incoming'; filename: string; mime_type: string; size: number; created_at: Date }>(
+    `SELECT id, direction, filename, mime_type, octet_length(content) AS size, created_at FROM message_attachments
+      WHERE message_id = $1 ORDER BY created_at, id`,
+    [messageId],
+  );
+  return rows.map((r) => ({ id: r.id, direction: r.direction, filename: r.filename, mimeType: r.mime_type, size: Number(r.size), createdAt: r.created_at.toISOString() }));
+}

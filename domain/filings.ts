@@ -1,0 +1,182 @@
+/**
+ * The filings the hub handles and the rules on messages: kinds and their berichtsoorten (A4, H16), versions and
+ * supersession (H10, H11), cleanup (H15). Pure and deterministic: shared by the API, activities and workflows.
+ */
+import { RuleViolation } from './errors';
+import type { DigipoortReceiver } from './digipoort-status';
+import type { LifecycleCode } from './lifecycle';
+
+export type FilingKind = 'vat-return' | 'icp' | 'vat-supplement' | 'kvk-annual-report';
+
+export interface FilingKindSpec {
+  kind: FilingKind;
+  /** The Digipoort message type. `jaarverantwoording_kvk` is provisional: the classic-XBRL KvK name is not public. */
+  berichtsoort: string;
+  receiver: DigipoortReceiver;
+  /** The identifier that routes the filing to an organisation (A5) and is the belanghebbende at Digipoort. */
+  identifier: 'obNumber' | 'kvkNumber';
+  /** identiteitBelanghebbende/type at Digipoort. */
+  identityType: string;
+  /** Fiscal messages may be cleaned up without the status checks (H15). */
+  fiscal: boolean;
+  label: string;
+  labelNl: string;
+}
+
+export const FILING_KINDS: Readonly<Record<FilingKind, FilingKindSpec>> = {
+  'vat-return': {
+    kind: 'vat-return',
+    berichtsoort: 'Omzetbelasting',
+    receiver: 'belastingdienst',
+    identifier: 'obNumber',
+    identityType: 'Fi',
+    fiscal: true,
+    label: 'VAT return',
+    labelNl: 'Btw-aangifte',
+  },
+  icp: {
+    kind: 'icp',
+    berichtsoort: 'ICP',
+    receiver: 'belastingdienst',
+    identifier: 'obNumber',
+    identityType: 'Fi',
+    fiscal: true,
+    label: 'ICP return',
+    labelNl: 'Opgaaf intracommunautaire prestaties',
+  },
+  'vat-supplement': {
+    kind: 'vat-supplement',
+    berichtsoort: 'OBSUP',
+    receiver: 'belastingdienst',
+    identifier: 'obNumber',
+    identityType: 'Fi',
+    fiscal: true,
+    label: 'VAT supplement',
+    labelNl: 'Suppletieaangifte',
+  },
+  'kvk-annual-report': {
+    kind: 'kvk-annual-report',
+    berichtsoort: 'jaarverantwoording_kvk',
+    receiver: 'kvk',
+    identifier: 'kvkNumber',
+    identityType: 'KvK',
+    fiscal: false,
+    label: 'KvK annual report',
+    labelNl: 'KvK jaarstukken',
+  },
+};
+
+export const FILING_KIND_NAMES = Object.keys(FILING_KINDS) as FilingKind[];
+
+export function isFilingKind(kind: string): kind is FilingKind {
+  return Object.prototype.hasOwnProperty.call(FILING_KINDS, kind);
+}
+
+/** The kinds an administration may name; `e-invoice` exists only to be refused with H16. */
+export const E_INVOICE_KIND = 'e-invoice';
+
+/** H16: e-invoices (UBL) never pass through the hub. */
+export function refuseEInvoice(): never {
+  throw new RuleViolation(
+    'H16',
+    'e-invoices (UBL) do not pass through the hub: send and receive them from the administration that owns the ' +
+      'e-invoice profile',
+  );
+}
+
+/** A payload that is a UBL document (Invoice or CreditNote in the UBL 2 namespaces). */
+export function looksLikeUbl(xml: string): boolean {
+  return /<(\w+:)?(Invoice|CreditNote)\b[^>]*xmlns(:\w+)?="urn:oasis:names:specification:ubl:schema:xsd:(Invoice|CreditNote)-2"/.test(
+    xml.slice(0, 4096),
+  );
+}
+
+/** A4: a blocked message type is refused; nothing is stored. */
+export function assertKindUnblocked(kind: FilingKind, blocked: boolean): void {
+  if (blocked) {
+    throw new RuleViolation('A4', `message type ${kind} (${FILING_KINDS[kind].label}) is blocked for this hub`, 'conflict');
+  }
+}
+
+/** The key the versions of one filing share: organisation, kind and period. */
+export function filingKey(organisationId: string, kind: FilingKind, period: string): string {
+  return `${organisationId}:${kind}:${period}`;
+}
+
+/** The sender's own reference at Digipoort (≤ 40): hub, number, version and attempt, so a resend is recognisable. */
+export function aanleverkenmerkFor(participant: string, number: number, version: number, attempt: number): string {
+  const value = `FH${participant}-${number}-v${version}-a${attempt}`;
+  if (value.length > 40) throw new RangeError('aanleverkenmerk longer than 40 characters');
+  return value;
+}
+
+export type DeliveryState = 'held' | 'ready' | 'submitting' | 'submitted' | 'final' | 'failed' | 'needs_human' | 'superseded' | 'received';
+
+export interface VersionView {
+  version: number;
+  lifecycle: LifecycleCode;
+  deliveryState: DeliveryState;
+}
+
+/** H11: older versions not yet sent when a new version is prepared: they are flagged "do not send". */
+export function versionsToSupersede(existing: VersionView[]): number[] {
+  return existing.filter((v) => v.deliveryState === 'ready' || v.deliveryState === 'held').map((v) => v.version);
+}
+
+/**
+ * H10: a failed message is resent only after its status is reset, and only the most recent version of a filing may
+ * be reset: with versions 1 and 2 sent, version 2 may be reset and resent, version 1 never.
+ */
+export function assertResettable(message: VersionView & { doNotSend: boolean }, latestVersion: number): void {
+  if (message.version < latestVersion) {
+    throw new RuleViolation(
+      'H10',
+      `only the latest version of a filing can be reset and resent: this is version ${message.version}, the latest is ` +
+        `version ${latestVersion}`,
+      'conflict',
+    );
+  }
+  const resettable = message.deliveryState === 'failed' || (message.doNotSend && message.deliveryState === 'superseded');
+  if (!resettable) {
+    throw new RuleViolation(
+      'H10',
+      `only a failed message can be reset (lifecycle ${message.lifecycle}, delivery ${message.deliveryState})`,
+      'conflict',
+    );
+  }
+}
+
+/** The lifecycle codes H15 allows to clean: sent (60), sending failed or ready to resend (70), receipt confirmed (80). */
+export const CLEANABLE_LIFECYCLES: readonly LifecycleCode[] = [60, 70, 80];
+export const CLEANUP_MINIMUM_AGE_DAYS = 30;
+
+export interface CleanupCandidate {
+  kind: string;
+  direction: 'outgoing' | 'incoming';
+  lifecycle: LifecycleCode | null;
+  ageDays: number;
+  /** The message's workflow is still running: never cleaned, whatever the override. */
+  processRunning: boolean;
+}
+
+/**
+ * H15: cleanup deletes, irreversibly, messages at least 30 days old in the allowed statuses. With the fiscal override,
+ * fiscal messages are cleaned without those checks; a message whose process is still running is never cleaned.
+ */
+export function isCleanable(candidate: CleanupCandidate, options: { fiscalOverride: boolean; olderThanDays: number }): boolean {
+  if (candidate.processRunning) return false;
+  const fiscal = isFilingKind(candidate.kind) && FILING_KINDS[candidate.kind].fiscal;
+  if (options.fiscalOverride && fiscal) return true;
+  return (
+    candidate.ageDays >= Math.max(options.olderThanDays, CLEANUP_MINIMUM_AGE_DAYS) &&
+    candidate.direction === 'outgoing' &&
+    candidate.lifecycle !== null &&
+    CLEANABLE_LIFECYCLES.includes(candidate.lifecycle)
+  );
+}
+
+export function assertCleanupAge(olderThanDays: number): void {
+  if (!Number.isInteger(olderThanDays) || olderThanDays < CLEANUP_MINIMUM_AGE_DAYS) {
+    throw new RuleViolation('H15', `cleanup only removes messages at least ${CLEANUP_MINIMUM_AGE_DAYS} days old (asked: ${olderThanDays})`);
+  }
+}
