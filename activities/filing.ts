@@ -277,9 +277,12 @@ export function createFilingActivities(deps: FilingActivityDeps) {
       return withHeartbeat(() => submit(messageId));
     },
 
-    /** H3: pushes the filing's status to the administration's callback URL; retried durably by Temporal. */
-    async notifyAdministration({ messageId }: { messageId: string }): Promise<'sent' | 'no-callback'> {
-      return notify(messageId);
+    /**
+     * H3: pushes a lifecycle change of the filing to the administration's callback URL, in order; retried durably by
+     * Temporal. The event carries the lifecycle it announces; the history is the current one.
+     */
+    async notifyAdministration({ messageId, lifecycle }: { messageId: string; lifecycle: LifecycleCode }): Promise<'sent' | 'no-callback'> {
+      return notify(messageId, lifecycle);
     },
 
     async recordFilingNote({ messageId, level, text }: { messageId: string; level: 'I' | 'F'; text: string }): Promise<void> {
@@ -351,7 +354,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
       return sendAttempt(next);
   }
 
-  async function notify(messageId: string): Promise<'sent' | 'no-callback'> {
+  async function notify(messageId: string, lifecycle: LifecycleCode): Promise<'sent' | 'no-callback'> {
       const row = await loadOrFail(deps.pool, messageId);
       const { rows } = await deps.pool.query<{ callback_url: string | null; callback_secret: string | null }>(
         'SELECT callback_url, callback_secret FROM administrations WHERE id = $1',
@@ -360,7 +363,6 @@ export function createFilingActivities(deps: FilingActivityDeps) {
       const target = rows[0];
       if (!target?.callback_url) return 'no-callback';
       const hub = row.hub_id ? await findHubById(deps.pool, row.hub_id) : undefined;
-      const lifecycle = row.lifecycle as LifecycleCode;
       const body = JSON.stringify({
         event: 'filing.status',
         participant: hub?.participantNumber,

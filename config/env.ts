@@ -181,7 +181,7 @@ export const ENV_VARS = {
   },
   SIMULATOR_FAULTS: {
     description:
-      'JSON fault injection rules for the simulator ([{ operation, kind: latency|http503|reset-before|reset-after|hang, ' +
+      'JSON fault injection rules for the simulator ([{ operation, kind: latency|latency-after|http503|reset-before|reset-after|hang|http500-after, ' +
       'latencyMs, fraction }]); also settable at the admin endpoint.',
     usedBy: ['simulator'],
   },
@@ -220,6 +220,11 @@ export const ENV_VARS = {
     description: 'Passphrase of the PKCS#12 file given to `npm run wus -- --pfx` (alternative to --passphrase-file).',
     usedBy: ['wus'],
     secret: true,
+  },
+  SEED_DEMO: {
+    description: 'Whether `npm start` seeds the demo hub 12345 (when it runs the simulator and the hub does not exist).',
+    default: 'true',
+    usedBy: ['start'],
   },
   SUPERVISOR_PID: {
     description:

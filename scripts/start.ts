@@ -13,6 +13,7 @@ import { Connection } from '@temporalio/client';
 import { PidFile, spawnTs, type ManagedChild } from './lib/children';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
 import { ensureLocalPki } from './lib/local-pki';
+import { DEMO, seedDemo } from './lib/demo-seed';
 import {
   devServerDbFile,
   resolveTemporalCli,
@@ -189,6 +190,15 @@ async function main(): Promise<void> {
       await pool.end();
     }
 
+    // 6. The demo firm (only with the simulator: a real Digipoort must never see demo data).
+    if (pkiDir && readEnv('SEED_DEMO') !== 'false') {
+      const seeded = await seedDemo({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken!, pkiDir, log });
+      if (seeded.connectorToken) {
+        secrets.connectorToken = seeded.connectorToken;
+        saveLocalSecrets(dataDir, secrets);
+      }
+    }
+
     for (const child of children) {
       child.process.on('exit', (code, signal) => {
         if (stopping) return;
@@ -221,6 +231,15 @@ async function main(): Promise<void> {
         '',
         'Start a connectivity check workflow:',
         `  curl -X POST -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/platform/checks`,
+        ...(pki && secrets.connectorToken
+          ? [
+              '',
+              `File a VAT return for the demo hub ${DEMO.participant} as its client administration, then watch it reach lifecycle 80:`,
+              `  curl -X POST -H "Authorization: Bearer $(cat ${path.relative(ROOT, path.join(dataDir, 'connector-token'))})" -H 'content-type: application/json' \\`,
+              `    ${publicUrl}/connector/${DEMO.participant}/messages --data @examples/vat-return-request.json`,
+              `  curl -H "Authorization: Bearer $(cat ${path.relative(ROOT, path.join(dataDir, 'connector-token'))})" ${publicUrl}/connector/${DEMO.participant}/messages/1`,
+            ]
+          : []),
         ...(pki
           ? [
               '',

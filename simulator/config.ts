@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readEnv, requireEnv, type EnvSource } from '../config/env';
 
-export type FaultKind = 'latency' | 'http503' | 'reset-before' | 'reset-after' | 'hang' | 'http500-after';
+export type FaultKind = 'latency' | 'latency-after' | 'http503' | 'reset-before' | 'reset-after' | 'hang' | 'http500-after';
 
 /** A fault injection rule: which requests it hits and what happens to them. */
 export interface FaultRule {

@@ -192,6 +192,10 @@ export class DigipoortSimulator {
         socket.destroy();
         return;
       }
+      if (fault?.kind === 'latency-after') {
+        // Processed and stored; the answer comes late (a client that dies meanwhile never learns the kenmerk).
+        await new Promise((r) => setTimeout(r, fault.latencyMs ?? 1000));
+      }
       if (fault?.kind === 'http500-after') {
         res.writeHead(500, { 'Content-Type': 'text/html' }).end('<html><body>Internal Server Error</body></html>');
         return;

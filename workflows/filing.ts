@@ -183,7 +183,7 @@ export async function filing(input: FilingInput): Promise<FilingState> {
     state.lifecycle = stopped ? state.lifecycle : 70;
     state.note = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
     show();
-    if (state.phase === 'failed') await callbacks.notifyAdministration({ messageId: input.messageId });
+    if (state.phase === 'failed') await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 70 });
     if (type !== 'NotOwned') await quick.markWorkflowClosed({ messageId: input.messageId });
     return state;
   }
@@ -191,7 +191,7 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   if (!finalStatusSeen && (state.lifecycle === null || state.lifecycle < 60)) state.lifecycle = 60;
   state.phase = 'awaiting-statuses';
   show();
-  await callbacks.notifyAdministration({ messageId: input.messageId });
+  await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 60 });
 
   // Statuses come from the hub's send/receive (H8), which signals each change.
   const final = await condition(() => finalStatusSeen, STATUS_WAIT);
@@ -199,8 +199,8 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   if (!final) {
     state.note = 'no final Digipoort status within 35 days';
     await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: state.note });
-  } else {
-    await callbacks.notifyAdministration({ messageId: input.messageId });
+  } else if (state.lifecycle !== null) {
+    await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
   }
   state.phase = 'done';
   show();

@@ -15,6 +15,8 @@ const testRunVariables = [
   'TEMPORAL_ADDRESS',
   'WORKFLOW_BUNDLE_PATH',
   'PAYLOAD_ENCRYPTION_KEYS',
+  'CERTIFICATE_MASTER_KEYS',
+  'DIGIPOORT_TIMEOUT_MS',
   'DIGIPOORT_ENDPOINT_BASE',
   'DIGIPOORT_CA_FILE',
   'DIGIPOORT_CRL_FILE',
@@ -162,6 +164,24 @@ describe('npm start', () => {
       if (!statuses.some((s) => s.statuscode === '500')) await new Promise((r) => setTimeout(r, 500));
     }
     expect(statuses.map((s) => s.statuscode)).toEqual(['105', '100', '110', '200', '301', '301', '405', '400', '500']);
+
+    // The demo hub, seeded at start: its administration files the example VAT return through the connector, and the
+    // hub's own schedule (every 10 s) brings it to lifecycle 80.
+    const connectorToken = readFileSync(path.join(dataDir, 'connector-token'), 'utf8').trim();
+    const filed = await fetch(`http://127.0.0.1:${ports.api}/connector/12345/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${connectorToken}`, 'content-type': 'application/json' },
+      body: readFileSync(path.join(ROOT, 'examples', 'vat-return-request.json')),
+    });
+    expect(filed.status).toBe(202);
+    const { number } = (await filed.json()) as { number: number };
+    let lifecycle = 0;
+    for (let i = 0; i < 120 && lifecycle !== 80; i++) {
+      const seen = await fetch(`http://127.0.0.1:${ports.api}/connector/12345/messages/${number}`, { headers: { authorization: `Bearer ${connectorToken}` } });
+      lifecycle = ((await seen.json()) as { lifecycle: number }).lifecycle;
+      if (lifecycle !== 80) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(lifecycle).toBe(80);
 
     const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
     started.process.kill('SIGINT');
