@@ -3,6 +3,8 @@ import type { Pool } from '../db/pool';
 import type { WusClientPool } from '../integrations/wus/client-pool';
 import { createFilingActivities } from './filing';
 import { createPlatformActivities } from './platform';
+import { createPortalActivities } from './portal';
+import type { Mailer } from '../integrations/email/mailer';
 import { createSendReceiveActivities } from './send-receive';
 
 /** Everything an activity may touch, injected by the worker (and by tests). */
@@ -14,6 +16,10 @@ export interface ActivityDeps {
   taskQueue: string;
   clock?: () => Date;
   fetch?: typeof fetch;
+  /** E-mail delivery of the outbox; absent: e-mails wait in the outbox. */
+  mailer?: Mailer;
+  /** The API's public base URL, for portal login links in e-mails. */
+  publicUrl?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -21,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlatformActivities(deps),
     ...createFilingActivities(deps),
     ...createSendReceiveActivities(deps),
+    ...createPortalActivities(deps),
   };
 }
 

@@ -39,6 +39,8 @@ interface OpenMessage {
   workflow_id: string | null;
   lifecycle: LifecycleCode;
   digipoort_status: string | null;
+  organisation_id: string | null;
+  period: string | null;
 }
 
 export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
@@ -57,6 +59,16 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
   }
 
   /** Stores new raw statuses (once each) and applies only the highest to the message (H5, H6). */
+  /** What the receiving party said when it refused: its Responsemessage description, else the Digipoort fault text. */
+  function refusalReason(statuses: StatusResultaat[]): string | undefined {
+    for (const s of [...statuses].reverse()) {
+      const description = s.statusdetails?.match(/<Description>([^<]{1,300})<\/Description>/)?.[1]?.trim();
+      if (description) return description;
+      if (s.statusFoutcode?.foutbeschrijving) return s.statusFoutcode.foutbeschrijving;
+    }
+    return undefined;
+  }
+
   async function applyStatuses(hub: Hub, message: OpenMessage, results: StatusResultaat[]): Promise<StatusChange | undefined> {
     return inTransaction(deps.pool, async (client) => {
       const fresh: StatusResultaat[] = [];
@@ -107,7 +119,22 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
         [message.id, best.code, best.timestamp, lifecycle],
       );
       if (lifecycle !== message.lifecycle) {
-        await log(lifecycle === 80 ? 'I' : final ? 'F' : 'I', `lifecycle ${message.lifecycle} → ${lifecycle} (Digipoort ${best.code})`);
+        const reason = lifecycle === 90 ? refusalReason(fresh) : undefined;
+        await log(
+          lifecycle === 80 ? 'I' : final ? 'F' : 'I',
+          `lifecycle ${message.lifecycle} → ${lifecycle} (Digipoort ${best.code})` +
+            (lifecycle === 90 ? `: rejected by ${receiver === 'kvk' ? 'KvK' : 'the tax authority'}${reason ? ` (${reason})` : ''}; final, a new filing must be created and submitted` : ''),
+        );
+        if (lifecycle === 90 && message.organisation_id) {
+          // The client sees it in the portal too: this filing is over, a new one is needed.
+          await client.query(
+            `INSERT INTO portal_notices (organisation_id, message_id, kind, text)
+             SELECT $1, $2, 'rejected-by-authority', $3 FROM messages WHERE id = $2 AND approval_required ON CONFLICT DO NOTHING`,
+            [message.organisation_id, message.id,
+              `${receiver === 'kvk' ? 'KvK' : 'The tax authority'} rejected ${(isFilingKind(message.kind) ? FILING_KINDS[message.kind].label : message.kind)} ${message.period ?? ''}`.trim() +
+                `${reason ? `: ${reason}` : ''}. A new filing is needed; your accountant will prepare it.`],
+          );
+        }
       }
       return { workflowId: message.workflow_id ?? '', number: Number(message.number), code: best.code, lifecycle, final };
     });
@@ -157,7 +184,7 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
     async receiveStatuses({ hubId }: { hubId: string }): Promise<StatusChange[]> {
       const hub = await hubOrFail(hubId);
       const { rows } = await deps.pool.query<OpenMessage>(
-        `SELECT id, number, kind, kenmerk, certificate_id, workflow_id, lifecycle, digipoort_status FROM messages
+        `SELECT id, number, kind, kenmerk, certificate_id, workflow_id, lifecycle, digipoort_status, organisation_id, period FROM messages
           WHERE hub_id = $1 AND direction = 'outgoing' AND delivery_state = 'submitted' AND kenmerk IS NOT NULL
             AND submitted_at > now() - make_interval(days => ${RECEIVE_LOOKBACK_DAYS})
           ORDER BY number`,

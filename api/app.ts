@@ -29,6 +29,10 @@ import sendReceiveRoutes from './routes/send-receive';
 import cleanupRoutes from './routes/cleanup';
 import needsActionRoutes from './routes/needs-action';
 import connectorRoutes from './routes/connector';
+import contactPersonRoutes from './routes/contact-persons';
+import portalTokenRoutes from './routes/portal-tokens';
+import portalRoutes from './routes/portal';
+import emailOutboxRoutes from './routes/email-outbox';
 
 export interface AppDeps {
   pool: Pool;
@@ -38,6 +42,10 @@ export interface AppDeps {
   certificateMasterKeys: string;
   temporalUiUrl: string;
   codecAuthRequired: boolean;
+  /** Base URL of this API as clients reach it: portal links are built on it, and https means secure cookies. */
+  publicUrl: string;
+  /** Portal login attempts per client address and minute (default 20). */
+  portalLoginAttemptsPerMinute?: number;
   logger: Logger;
   clock?: () => Date;
 }
@@ -91,6 +99,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'cleanup', description: 'Cleanup of old messages (H15)' },
         { name: 'needs action', description: 'Messages without a hub (H12)' },
         { name: 'connector', description: 'The API of client administrations' },
+        { name: 'contact persons', description: 'Contact persons of client organisations who approve in the portal' },
+        { name: 'portal access', description: 'Single-use portal links for contact persons (A3) and the e-mail outbox' },
+        { name: 'portal', description: 'The client portal: HTML pages where clients approve, reject or adopt (A1, K3)' },
       ],
     },
   });
@@ -116,6 +127,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cleanupRoutes, { pool });
   await app.register(needsActionRoutes, { deps: filingDeps });
   await app.register(connectorRoutes, { deps: filingDeps });
+  await app.register(contactPersonRoutes, { pool });
+  await app.register(portalTokenRoutes, { pool, publicUrl: deps.publicUrl });
+  await app.register(emailOutboxRoutes, { pool });
+  await app.register(portalRoutes, {
+    pool,
+    temporal,
+    secureCookies: deps.publicUrl.startsWith('https:'),
+    loginAttemptsPerMinute: deps.portalLoginAttemptsPerMinute,
+  });
   await app.register(codecRoutes, {
     codec: EncryptionCodec.fromSpec(deps.payloadEncryptionKeys),
     uiOrigin: deps.temporalUiUrl,

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     certificateMasterKeys: config.certificateMasterKeys,
     temporalUiUrl: config.temporalUiUrl,
     codecAuthRequired: config.codecAuthRequired,
+    publicUrl: config.publicUrl,
     logger,
   });
   runUntilSignalled(logger, async () => {

@@ -104,9 +104,9 @@ export const ENV_VARS = {
     usedBy: ['start', 'api'],
   },
   PUBLIC_URL: {
-    description: 'URL under which the API is reachable, used in printed links and the codec endpoint.',
+    description: 'URL under which the API is reachable, used in printed links, e-mail links to the portal and the codec endpoint.',
     default: 'http://localhost:3000',
-    usedBy: ['start', 'api'],
+    usedBy: ['start', 'api', 'worker'],
   },
   LOG_LEVEL: {
     description: 'Log level of every process (fatal, error, warn, info, debug, trace).',
@@ -220,6 +220,18 @@ export const ENV_VARS = {
     description: 'Passphrase of the PKCS#12 file given to `npm run wus -- --pfx` (alternative to --passphrase-file).',
     usedBy: ['wus'],
     secret: true,
+  },
+  SMTP_URL: {
+    description:
+      'SMTP server for the e-mail outbox (portal notifications, reminders, escalations), e.g. smtp://user:pass@host:587. ' +
+      'Unset: e-mails stay in the outbox table (readable in the staff API).',
+    usedBy: ['worker'],
+    secret: true,
+  },
+  SMTP_FROM: {
+    description: 'Sender address of the e-mails.',
+    default: 'Filing hub <no-reply@filing-hub.invalid>',
+    usedBy: ['worker'],
   },
   SEED_DEMO: {
     description: 'Whether `npm start` seeds the demo hub 12345 (when it runs the simulator and the hub does not exist).',

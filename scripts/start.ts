@@ -13,7 +13,7 @@ import { Connection } from '@temporalio/client';
 import { PidFile, spawnTs, type ManagedChild } from './lib/children';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
 import { ensureLocalPki } from './lib/local-pki';
-import { DEMO, seedDemo } from './lib/demo-seed';
+import { DEMO, demoPortalLink, seedDemo } from './lib/demo-seed';
 import {
   devServerDbFile,
   resolveTemporalCli,
@@ -198,6 +198,8 @@ async function main(): Promise<void> {
         saveLocalSecrets(dataDir, secrets);
       }
     }
+    // Links are single use: a new one for the demo client at every start (the token is printed, never logged).
+    const portalLink = pkiDir ? await demoPortalLink({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken! }) : undefined;
 
     for (const child of children) {
       child.process.on('exit', (code, signal) => {
@@ -231,10 +233,19 @@ async function main(): Promise<void> {
         '',
         'Start a connectivity check workflow:',
         `  curl -X POST -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/platform/checks`,
+        ...(portalLink
+          ? [
+              '',
+              `Client portal of the demo client ${DEMO.organisations[0].name} (${DEMO.contactPerson.name}; single use, valid 72 hours):`,
+              `  ${portalLink}`,
+              `  VAT return ${DEMO.waitingReturn.period} waits there at lifecycle 30: approve it and it goes 50 → 60 → 80`,
+              `  (staff API: curl -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/hubs/${DEMO.participant}/filings/1)`,
+            ]
+          : []),
         ...(pki && secrets.connectorToken
           ? [
               '',
-              `File a VAT return for the demo hub ${DEMO.participant} as its client administration, then watch it reach lifecycle 80:`,
+              `File another VAT return for the demo hub ${DEMO.participant} as its client administration (it waits for the client's approval in the portal at 30, then goes on to 80):`,
               `  curl -X POST -H "Authorization: Bearer $(cat ${path.relative(ROOT, path.join(dataDir, 'connector-token'))})" -H 'content-type: application/json' \\`,
               `    ${publicUrl}/connector/${DEMO.participant}/messages --data @examples/vat-return-request.json`,
               `  curl -H "Authorization: Bearer $(cat ${path.relative(ROOT, path.join(dataDir, 'connector-token'))})" ${publicUrl}/connector/${DEMO.participant}/messages/1`,

@@ -5,12 +5,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { ensureChromium } from './lib/chromium';
 
 const root = path.resolve(__dirname, '..');
 const resultsDir = path.join(root, 'test-results');
 mkdirSync(resultsDir, { recursive: true });
 const resultsFile = path.join(resultsDir, 'jest-results.json');
 rmSync(resultsFile, { force: true });
+
+// The browser test drives Chromium; a fresh machine gets it from the Debian packages.
+ensureChromium((line) => process.stdout.write(`${line}\n`));
 
 const jest = require.resolve('jest/bin/jest');
 const run = spawnSync(process.execPath, [jest, '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)], {

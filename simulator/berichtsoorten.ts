@@ -109,3 +109,21 @@ export function payloadProblems(berichtsoort: string, belanghebbende: string, pa
   facts.forEach(checkFact);
   return problems.slice(0, 50);
 }
+
+/**
+ * What a KvK deposit states about itself: the financial year (end of the current reporting period) and whether it is a
+ * resubmission. Null when the payload does not say (then payloadProblems has already refused it).
+ */
+export function kvkDepositFacts(payload: Buffer): { financialYear: number; resubmission: boolean } | null {
+  let doc: Document;
+  try {
+    doc = parseXmlDocument(payload.toString('utf8'), 25 * 1024 * 1024);
+  } catch {
+    return null;
+  }
+  const facts = childElements(doc.documentElement);
+  const text = (name: string) => facts.find((el) => el.localName === name)?.textContent?.trim();
+  const end = text('FinancialReportingPeriodCurrentEndDate');
+  if (!end || !/^\d{4}-\d{2}-\d{2}$/.test(end)) return null;
+  return { financialYear: Number(end.slice(0, 4)), resubmission: text('DocumentResubmissionDueToUnsurmountableInaccuracies') === 'Ja' };
+}

@@ -1,7 +1,7 @@
 import { createHash, randomUUID, type X509Certificate } from 'node:crypto';
 import { LIMITS } from '../integrations/wus/protocol';
 import { childElements } from '../integrations/xml/safe-xml';
-import { BERICHTSOORTEN, RECEIVER_IDENTITIES, payloadProblems } from './berichtsoorten';
+import { BERICHTSOORTEN, RECEIVER_IDENTITIES, kvkDepositFacts, payloadProblems } from './berichtsoorten';
 import { planFor, scenarioOf, visibleStatuses, type PlannedStatus } from './plans';
 import { KoppelvlakViolation, RequestReader, type VerifiedRequest } from './requests';
 import { kv, kvIdentiteit, responseBody } from './soap';
@@ -101,11 +101,16 @@ async function aanleveren(
   const kenmerk = randomUUID();
   const deliveredAt = ctx.now;
   const authorised = await ctx.store.isRegistered(ctx.caller.identity, berichtsoort, belanghebbende.nummer);
+  const problems = authorised ? payloadProblems(berichtsoort, belanghebbende.nummer, content.inhoud) : [];
+  // A KvK deposit that will be accepted claims its financial year; KvK refuses a second deposit of the same year.
+  const deposit = spec.receiver === 'kvk' && authorised && problems.length === 0 && !scenario ? kvkDepositFacts(content.inhoud) : null;
+  const claimed = deposit !== null && !deposit.resubmission && (await ctx.store.claimKvkDeposit(belanghebbende.nummer, deposit.financialYear, kenmerk));
   const plan = planFor({
+    alreadyDepositedYear: deposit && !deposit.resubmission && !claimed ? deposit.financialYear : undefined,
     scenario,
     receiver: spec.receiver,
     authorised,
-    payloadProblems: authorised ? payloadProblems(berichtsoort, belanghebbende.nummer, content.inhoud) : [],
+    payloadProblems: problems,
     kenmerk,
     aanleverkenmerk,
     deliveredAt: deliveredAt.toISOString(),
@@ -134,7 +139,12 @@ async function aanleveren(
     attachmentCount: bijlagen.length,
     plan,
   };
-  await ctx.store.insertProcess(record);
+  try {
+    await ctx.store.insertProcess(record);
+  } catch (err) {
+    if (claimed) await ctx.store.releaseKvkDeposit(belanghebbende.nummer, deposit!.financialYear, kenmerk);
+    throw err;
+  }
   // aanleverResponse carries no statuscode: the flow is asynchronous (captured Happyflow response).
   const body = responseBody(
     'aanleveren',

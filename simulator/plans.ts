@@ -53,6 +53,8 @@ export interface PlanInput {
   kenmerk: string;
   aanleverkenmerk?: string;
   deliveredAt: string;
+  /** KvK only: the financial year this deposit is for was already deposited (KvK refuses the second one). */
+  alreadyDepositedYear?: number;
 }
 
 function status(code: string, step: number, extra: Partial<PlannedStatus> = {}): PlannedStatus {
@@ -74,6 +76,17 @@ export function acknowledgement(input: PlanInput): string {
     '<Specification><Class>A</Class><Code>0001</Code><Description>Status: Verwerkbaar</Description></Specification>' +
     '</Responsemessage>'
   );
+}
+
+/** 510: the receiving party refused the content; its Responsemessage (class F) says why. */
+function refusedByReceiver(description: string): PlannedStatus {
+  return status('510', 8, {
+    foutcode: 'AFO100',
+    foutbeschrijving: 'De uitvragende partij heeft het bericht afgekeurd.',
+    details:
+      '<Responsemessage version="2006.1"><Specification><Class>F</Class><Code>0100</Code>' +
+      `<Description>${escapeXml(description)}</Description></Specification></Responsemessage>`,
+  });
 }
 
 function validationErrors(problems: string[]): string {
@@ -110,13 +123,7 @@ export function planFor(input: PlanInput): PlannedStatus[] {
       return [
         ...delivering,
         status('400', 7),
-        status('510', 8, {
-          foutcode: 'AFO100',
-          foutbeschrijving: 'De uitvragende partij heeft het bericht afgekeurd.',
-          details:
-            '<Responsemessage version="2006.1"><Specification><Class>F</Class><Code>0100</Code>' +
-            '<Description>Status: Niet verwerkbaar</Description></Specification></Responsemessage>',
-        }),
+        refusedByReceiver('Status: Niet verwerkbaar'),
       ];
     case 'TechnischProbleemAfleveren':
       // Digipoort keeps retrying (72 h): the process stays at 420 without a final fault code.
@@ -128,6 +135,13 @@ export function planFor(input: PlanInput): PlannedStatus[] {
         status('420', 8, { foutcode: 'AFS600', foutbeschrijving: 'Het maximaal aantal afleverpogingen is bereikt.' }),
       ];
     default:
+      if (input.alreadyDepositedYear !== undefined) {
+        return [
+          ...delivering,
+          status('400', 7),
+          refusedByReceiver(`Het boekjaar ${input.alreadyDepositedYear} is al gedeponeerd.`),
+        ];
+      }
       return [...delivering, status('400', 7), status('500', 8, { details: acknowledgement(input) })];
   }
 }

@@ -138,9 +138,11 @@ export class DigipoortSimulator {
       return;
     }
     const soapAction = typeof req.headers.soapaction === 'string' ? req.headers.soapaction : undefined;
+    // SOAP 1.1 puts the action in quotes; fault rules match on the bare action URI.
+    const actionHint = soapAction?.replace(/^"(.*)"$/, '$1');
 
     // Fault injection that acts before the request is read.
-    const early = this.faultFor('before', soapAction, caller);
+    const early = this.faultFor('before', actionHint, caller);
     if (early && (await this.applyEarlyFault(early, socket, res))) return;
 
     const chunks: Buffer[] = [];
@@ -152,7 +154,7 @@ export class DigipoortSimulator {
       else chunks.push(chunk as Buffer);
     }
     const xml = Buffer.concat(chunks).toString('utf8');
-    const late = this.faultFor('body', soapAction, caller, xml);
+    const late = this.faultFor('body', actionHint, caller, xml);
     if (late && (await this.applyEarlyFault(late, socket, res))) return;
     const fault = early ?? late;
 

@@ -99,6 +99,23 @@ export class SimulatorStore {
     );
   }
 
+  /**
+   * Claims the deposit of a company's financial year for a process; false when another process already holds it.
+   * One statement, so two deposits racing for the same year cannot both win.
+   */
+  async claimKvkDeposit(kvkNummer: string, financialYear: number, kenmerk: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO sim_kvk_deposits (kvk_nummer, financial_year, kenmerk) VALUES ($1, $2, $3)
+       ON CONFLICT (kvk_nummer, financial_year) DO NOTHING`,
+      [kvkNummer, financialYear, kenmerk],
+    );
+    return rowCount === 1;
+  }
+
+  async releaseKvkDeposit(kvkNummer: string, financialYear: number, kenmerk: string): Promise<void> {
+    await this.pool.query('DELETE FROM sim_kvk_deposits WHERE kvk_nummer = $1 AND financial_year = $2 AND kenmerk = $3', [kvkNummer, financialYear, kenmerk]);
+  }
+
   async process(kenmerk: string): Promise<ProcessRecord | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(kenmerk)) return undefined;
     const { rows } = await this.pool.query<ProcessRow>('SELECT * FROM sim_processes WHERE kenmerk = $1', [kenmerk]);

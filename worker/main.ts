@@ -1,5 +1,6 @@
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { loadConfig, loadDigipoortConfig } from '../config';
+import { loadConfig, loadDigipoortConfig, readEnv } from '../config';
+import { createSmtpMailer } from '../integrations/email/mailer';
 import { parseKeyring } from '../lib/sealing';
 import { WusClientPool } from '../integrations/wus/client-pool';
 import { connectClient } from '../temporal/connection';
@@ -26,12 +27,20 @@ async function main(): Promise<void> {
     digipoort: loadDigipoortConfig(),
   });
   const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
+  const smtpUrl = readEnv('SMTP_URL');
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker({
     connection,
     temporal: config.temporal,
     payloadEncryptionKeys: config.payloadEncryptionKeys,
-    deps: { pool, wus, temporal: client, taskQueue: config.temporal.taskQueue },
+    deps: {
+      pool,
+      wus,
+      temporal: client,
+      taskQueue: config.temporal.taskQueue,
+      mailer: smtpUrl ? createSmtpMailer(smtpUrl, readEnv('SMTP_FROM')!) : undefined,
+      publicUrl: config.publicUrl,
+    },
     workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
   });
   const running = worker.run().finally(async () => {

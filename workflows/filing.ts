@@ -1,23 +1,34 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   condition,
   defineQuery,
   defineSignal,
+  defineUpdate,
+  isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  setCurrentDetails,
-  isCancellation,
 } from '@temporalio/workflow';
 import type { FilingActivities } from '../activities/filing';
+import type { PortalActivities } from '../activities/portal';
+import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } from '../domain/approval';
+import type { ReminderMoment } from '../domain/deadlines';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
-import { DigipoortStatusAttribute, LifecycleStatusAttribute } from './search-attributes';
+import {
+  DigipoortStatusAttribute,
+  DueDateAttribute,
+  LifecycleStatusAttribute,
+  ReminderStateAttribute,
+} from './search-attributes';
 
 /**
- * One filing message from prepared to final (H1–H6, K4): prepared (H4) → [approval: the portal seam] → certificate
- * chosen → content checked → aanleveren exactly once in effect → statuses (signalled by the hub's send/receive) →
- * final lifecycle → the administration told (H3). Its id is `filing-<participant>-<number>`.
+ * One filing message from prepared to final (H1–H6, A1, K3, K4): prepared (H4) → offered to the client on the portal
+ * and decided there, with reminders before the deadline (when the message type needs approval) → certificate chosen →
+ * content checked → aanleveren exactly once in effect → statuses (signalled by the hub's send/receive) → final
+ * lifecycle → the administration told (H3). Its id is `filing-<participant>-<number>`.
  */
 export interface FilingInput {
   messageId: string;
@@ -36,6 +47,7 @@ export type FilingPhase =
   | 'needs-human'
   | 'notifying'
   | 'done'
+  | 'rejected-by-client'
   | 'superseded'
   | 'failed';
 
@@ -45,6 +57,10 @@ export interface FilingState {
   digipoortStatus: string | null;
   kenmerk: string | null;
   certificateId: string | null;
+  contentSha256: string | null;
+  adopted: boolean;
+  dueDate: string | null;
+  reminderState: string | null;
   note: string | null;
 }
 
@@ -60,15 +76,28 @@ export interface SubmissionResolved {
   how: 'adopted' | 'resend';
 }
 
+/** What a client's decision led to (the update's answer to the portal page). */
+export interface DecisionOutcome {
+  lifecycle: LifecycleCode;
+  contentSha256: string;
+  adopted: boolean;
+}
+
 export const digipoortStatusChangedSignal = defineSignal<[DigipoortStatusChanged]>('digipoortStatusChanged');
 export const submissionResolvedSignal = defineSignal<[SubmissionResolved]>('submissionResolved');
+/** The client's decision from the portal: validated before it is accepted, answered synchronously. */
+export const decideFilingUpdate = defineUpdate<DecisionOutcome, [ClientDecision]>('decideFiling');
+/** The same decision sent by an operator from the Temporal Web UI (checked when it is taken up). */
+export const clientDecisionSignal = defineSignal<[ClientDecision]>('clientDecision');
+/** A newer version of the filing was prepared (H11): this one is never sent. */
+export const supersededSignal = defineSignal('superseded');
 export const filingStateQuery = defineQuery<FilingState>('filingState');
 
 export const filingWorkflowId = (participant: string, number: number): string => `filing-${participant}-${number}`;
 
-const quick = proxyActivities<FilingActivities>({
+const quick = proxyActivities<FilingActivities & PortalActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['StaleDecision', 'DecisionRefused', 'NotOwned'] },
 });
 
 /**
@@ -102,10 +131,26 @@ function failureType(err: unknown): string | undefined {
 }
 
 export async function filing(input: FilingInput): Promise<FilingState> {
-  const state: FilingState = { phase: 'preparing', lifecycle: 0, digipoortStatus: null, kenmerk: null, certificateId: null, note: null };
+  const state: FilingState = {
+    phase: 'preparing',
+    lifecycle: 0,
+    digipoortStatus: null,
+    kenmerk: null,
+    certificateId: null,
+    contentSha256: null,
+    adopted: false,
+    dueDate: null,
+    reminderState: null,
+    note: null,
+  };
+  const authority = input.kind === 'kvk-annual-report' ? 'kvk' : 'belastingdienst';
   let resolved: SubmissionResolved | undefined;
-  // Set by the signal whenever it comes, even while the submission activity is still finishing.
   let finalStatusSeen = false;
+  let superseded = false;
+  // Client decisions wait here until the main flow takes them up, one at a time; updates wait for their outcome.
+  const decisions: { ticket?: number; decision: ClientDecision }[] = [];
+  const outcomes = new Map<number, DecisionOutcome | Error>();
+  let tickets = 0;
 
   const show = () => {
     const lifecycle = state.lifecycle;
@@ -113,17 +158,29 @@ export async function filing(input: FilingInput): Promise<FilingState> {
       [
         `**Filing ${input.number}** (${input.kind}) — ${state.phase}`,
         '',
-        `- Lifecycle: ${lifecycle ?? '–'}${lifecycle !== null && LIFECYCLE[lifecycle] ? ` (${lifecycleLabel(lifecycle, input.kind === 'kvk-annual-report' ? 'kvk' : 'belastingdienst')})` : ''}`,
+        `- Lifecycle: ${lifecycle ?? '–'}${lifecycle !== null && LIFECYCLE[lifecycle] ? ` (${lifecycleLabel(lifecycle, authority)})` : ''}`,
         `- Digipoort status: ${state.digipoortStatus ?? '–'}`,
         `- Kenmerk: ${state.kenmerk ?? '–'}`,
+        state.dueDate ? `- Due: ${state.dueDate}${state.reminderState ? ` (${state.reminderState})` : ''}` : '',
         state.note ? `- Note: ${state.note}` : '',
-      ].join('\n'),
+      ]
+        .filter(Boolean)
+        .join('\n'),
     );
     upsertSearchAttributes([
       { key: LifecycleStatusAttribute, value: lifecycle ?? 0 },
       ...(state.digipoortStatus ? [{ key: DigipoortStatusAttribute, value: state.digipoortStatus }] : []),
+      ...(state.dueDate ? [{ key: DueDateAttribute, value: new Date(`${state.dueDate}T00:00:00Z`) }] : []),
+      ...(state.reminderState ? [{ key: ReminderStateAttribute, value: state.reminderState }] : []),
     ]);
   };
+
+  const approvalState = () => ({
+    awaiting: state.phase === 'awaiting-approval' && decisions.length === 0,
+    kind: input.kind,
+    contentSha256: state.contentSha256,
+    adopted: state.adopted,
+  });
 
   setHandler(filingStateQuery, () => state);
   setHandler(digipoortStatusChangedSignal, (change) => {
@@ -135,20 +192,109 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   setHandler(submissionResolvedSignal, (resolution) => {
     resolved = resolution;
   });
+  setHandler(supersededSignal, () => {
+    superseded = true;
+  });
+  setHandler(clientDecisionSignal, (decision) => {
+    decisions.push({ decision: { ...decision, via: 'operator' } });
+  });
+  setHandler(
+    decideFilingUpdate,
+    async (decision) => {
+      const ticket = ++tickets;
+      decisions.push({ ticket, decision });
+      await condition(() => outcomes.has(ticket));
+      const outcome = outcomes.get(ticket)!;
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    },
+    {
+      validator: (decision) => {
+        // The portal may show the filing (stored at 30) a moment before this workflow has taken up the publication:
+        // such a decision waits in the queue and is checked in full when the approval loop takes it.
+        const publishing = input.approvalRequired && state.phase === 'preparing' && decisions.length === 0;
+        const problem = publishing
+          ? decisionProblem({ ...approvalState(), awaiting: true, contentSha256: decision.contentSha256 }, decision)
+          : decisionProblem(approvalState(), decision);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
   show();
+
+  const finish = async (phase: FilingPhase, note: string | null, closed = true): Promise<FilingState> => {
+    state.phase = phase;
+    if (note) state.note = note;
+    show();
+    for (const pending of decisions.splice(0)) {
+      if (pending.ticket) outcomes.set(pending.ticket, ApplicationFailure.create({ message: 'the filing is no longer waiting for a decision', nonRetryable: true }));
+    }
+    if (closed) await quick.markWorkflowClosed({ messageId: input.messageId });
+    await condition(allHandlersFinished);
+    return state;
+  };
 
   try {
     // Prepared (H4): irreversible. A superseded version (H11) ends here.
     const prepared = await quick.prepareForSending({ messageId: input.messageId });
     state.lifecycle = prepared.lifecycle;
-    if (prepared.outcome === 'superseded') {
-      state.phase = 'superseded';
-      state.note = 'H11: superseded by a newer version; not sent';
+    if (prepared.outcome === 'superseded') return await finish('superseded', 'H11: superseded by a newer version; not sent');
+
+    if (prepared.outcome === 'awaiting-approval') {
+      // A1: offered to the client on the portal; nothing is sent before the client approves.
+      const published = await quick.publishToPortal({ messageId: input.messageId });
+      Object.assign(state, { lifecycle: published.lifecycle, contentSha256: published.contentSha256, adopted: published.adopted, dueDate: published.dueDate });
+      state.phase = 'awaiting-approval';
       show();
-      await quick.markWorkflowClosed({ messageId: input.messageId });
-      return state;
+      const plan = reminderPlan(published.dueDate, new Date().toISOString());
+      const remind = async (moment: ReminderMoment) => {
+        await quick.sendReminder({ messageId: input.messageId, kind: moment.kind, daysBefore: moment.daysBefore });
+        state.reminderState = reminderLabel(moment);
+        show();
+      };
+      for (const moment of plan.now) await remind(moment);
+      const later = [...plan.later];
+      for (;;) {
+        const next = later[0];
+        const woke = await condition(
+          () => decisions.length > 0 || superseded,
+          next ? Math.max(1, Date.parse(next.at) - Date.now()) : undefined,
+        );
+        if (superseded) return await finish('superseded', 'H11: superseded by a newer version before the client decided; not sent');
+        if (!woke && next) {
+          later.shift();
+          await remind(next);
+          continue;
+        }
+        const { ticket, decision } = decisions.shift()!;
+        const problem = decisionProblem({ ...approvalState(), awaiting: true }, decision);
+        if (problem) {
+          // Only an operator's signal can get here unvalidated: it is logged and ignored.
+          if (ticket) outcomes.set(ticket, ApplicationFailure.create({ message: problem, nonRetryable: true }));
+          await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision ignored: ${problem}` });
+          continue;
+        }
+        try {
+          const outcome = await quick.recordDecision({ messageId: input.messageId, decision });
+          Object.assign(state, { lifecycle: outcome.lifecycle, contentSha256: outcome.contentSha256, adopted: outcome.adopted });
+          if (ticket) outcomes.set(ticket, outcome);
+        } catch (err) {
+          const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+          if (ticket) outcomes.set(ticket, ApplicationFailure.create({ message, type: failureType(err), nonRetryable: true }));
+          if (failureType(err) === 'StaleDecision' || failureType(err) === 'DecisionRefused') {
+            await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision not taken: ${message}` });
+            continue;
+          }
+          throw err;
+        }
+        show();
+        if (decision.decision === 'reject') {
+          await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 40 });
+          return await finish('rejected-by-client', `rejected by the client: ${decision.reason}`);
+        }
+        if (decision.decision === 'approve') break;
+      }
     }
-    // The approval seam: the client portal decides here before anything is sent.
 
     state.phase = 'choosing-certificate';
     show();
@@ -179,13 +325,11 @@ export async function filing(input: FilingInput): Promise<FilingState> {
     if (isCancellation(err)) throw err;
     const type = failureType(err);
     const stopped = type === 'Superseded' || type === 'NotOwned';
-    state.phase = stopped ? 'superseded' : 'failed';
-    state.lifecycle = stopped ? state.lifecycle : 70;
-    state.note = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-    show();
-    if (state.phase === 'failed') await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 70 });
-    if (type !== 'NotOwned') await quick.markWorkflowClosed({ messageId: input.messageId });
-    return state;
+    if (!stopped) {
+      state.lifecycle = 70;
+      await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 70 });
+    }
+    return finish(stopped ? 'superseded' : 'failed', err instanceof ActivityFailure && err.cause ? err.cause.message : String(err), type !== 'NotOwned');
   }
 
   if (!finalStatusSeen && (state.lifecycle === null || state.lifecycle < 60)) state.lifecycle = 60;
@@ -202,8 +346,5 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   } else if (state.lifecycle !== null) {
     await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
   }
-  state.phase = 'done';
-  show();
-  await quick.markWorkflowClosed({ messageId: input.messageId });
-  return state;
+  return finish('done', null);
 }

@@ -1,5 +1,6 @@
 import { getExternalWorkflowHandle, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SendReceiveActivities } from '../activities/send-receive';
+import type { PortalActivities } from '../activities/portal';
 import { digipoortStatusChangedSignal } from './filing';
 
 /**
@@ -23,7 +24,7 @@ export interface SendReceiveResult {
   unknown: number;
 }
 
-const activities = proxyActivities<SendReceiveActivities>({
+const activities = proxyActivities<SendReceiveActivities & PortalActivities>({
   startToCloseTimeout: '20 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
@@ -59,6 +60,8 @@ export async function sendReceive(input: SendReceiveInput): Promise<SendReceiveR
       }
     }
     const unknown = await activities.detectUnknownProcesses({ hubId: input.hubId });
+    // E-mails that could not be sent earlier (SMTP down) get another try on every run.
+    await activities.flushEmailOutbox();
     const summary = `send/receive (${input.trigger}): ${started} started, ${changes.length} status changes, ${unknown} unknown return messages`;
     setCurrentDetails(`Hub ${input.participant}: ${summary}`);
     await activities.logSendReceive({ hubId: input.hubId, level: unknown > 0 ? 'F' : 'I', text: summary });

@@ -92,6 +92,25 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
     },
   );
 
+  async function decisionsOf(messageId: string) {
+    const { rows } = await pool.query<{
+      decision: 'approved' | 'rejected' | 'adopted'; reason: string | null; content_sha256: string; decided_via: 'portal' | 'operator'; name: string | null; decided_at: Date;
+    }>(
+      `SELECT d.decision, d.reason, d.content_sha256, d.decided_via, c.name, d.decided_at
+         FROM approval_decisions d LEFT JOIN contact_persons c ON c.id = d.contact_person_id
+        WHERE d.message_id = $1 ORDER BY d.decided_at, d.id`,
+      [messageId],
+    );
+    return rows.map((r) => ({
+      decision: r.decision,
+      reason: r.reason,
+      contentSha256: r.content_sha256,
+      decidedVia: r.decided_via,
+      contactPerson: r.name,
+      decidedAt: r.decided_at.toISOString(),
+    }));
+  }
+
   app.get(
     '/api/hubs/:participant/filings/:number',
     {
@@ -115,6 +134,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
         statuses: await statusHistory(pool, row.id),
         attachments: await attachments(pool, row.id),
         versions: versions.map((v) => ({ number: Number(v.number), version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state, doNotSend: v.do_not_send })),
+        decisions: await decisionsOf(row.id),
       };
     },
   );

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import { FILING_KIND_NAMES } from '../../domain/filings';
 import { participantNumberFromEnvironmentCode } from '../../domain/identifiers';
+import { assertPortalAllowed } from '../../domain/approval';
 import { inTransaction, type Pool } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { listHubs, toHub, type Hub } from '../../db/repositories/hubs';
@@ -18,6 +19,9 @@ const view = (hub: Hub) => ({
   name: hub.name,
   sendReceiveIntervalSeconds: hub.sendReceiveIntervalSeconds,
   connectorAllowlist: hub.connectorAllowlist,
+  certificateMode: hub.certificateMode,
+  portalEnabled: hub.portalEnabled,
+  accountantEmail: hub.accountantEmail,
   createdAt: hub.createdAt,
 });
 
@@ -103,18 +107,33 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             sendReceiveIntervalSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86400 })),
             connectorAllowlist: Type.Optional(Type.Array(AllowEntry, { maxItems: 100 })),
+            certificateMode: Type.Optional(Type.Union([Type.Literal('own'), Type.Literal('service-provider')], { description: 'C5: own certificate(s) or a service provider\'s.' })),
+            portalEnabled: Type.Optional(Type.Boolean({ description: 'A3: only with the hub\'s own certificate.' })),
+            accountantEmail: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Null()])),
           },
           { additionalProperties: false },
         ),
-        response: { 200: HubSchema, 404: ErrorResponse },
+        response: { 200: HubSchema, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (request) => {
+      const body = request.body;
+      const { rows: current } = await pool.query<{ certificate_mode: 'own' | 'service-provider'; portal_enabled: boolean }>(
+        'SELECT certificate_mode, portal_enabled FROM hubs WHERE id = $1',
+        [request.hub!.id],
+      );
+      const mode = body.certificateMode ?? current[0].certificate_mode;
+      if (body.portalEnabled ?? current[0].portal_enabled) assertPortalAllowed(mode);
       const { rows } = await pool.query(
         `UPDATE hubs SET name = COALESCE($2, name), send_receive_interval_seconds = COALESCE($3, send_receive_interval_seconds),
-                connector_allowlist = COALESCE($4, connector_allowlist)
+                connector_allowlist = COALESCE($4, connector_allowlist), certificate_mode = COALESCE($5, certificate_mode),
+                portal_enabled = COALESCE($6, portal_enabled),
+                accountant_email = CASE WHEN $7 THEN $8 ELSE accountant_email END
           WHERE id = $1 RETURNING *`,
-        [request.hub!.id, request.body.name ?? null, request.body.sendReceiveIntervalSeconds ?? null, request.body.connectorAllowlist ?? null],
+        [
+          request.hub!.id, body.name ?? null, body.sendReceiveIntervalSeconds ?? null, body.connectorAllowlist ?? null,
+          body.certificateMode ?? null, body.portalEnabled ?? null, body.accountantEmail !== undefined, body.accountantEmail ?? null,
+        ],
       );
       const hub = toHub(rows[0]);
       await ensureSendReceiveSchedule(temporal, taskQueue, hub);

@@ -10,6 +10,9 @@ export const HubSchema = Type.Object({
   name: Type.String(),
   sendReceiveIntervalSeconds: Type.Integer(),
   connectorAllowlist: Type.Array(Type.String()),
+  certificateMode: Type.Union([Type.Literal('own'), Type.Literal('service-provider')]),
+  portalEnabled: Type.Boolean(),
+  accountantEmail: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
 });
 
@@ -75,6 +78,8 @@ export const MessageSchema = Type.Object({
   resolution: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   lastStatusChangeAt: Type.String({ format: 'date-time' }),
+  dueDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  reminderState: Type.Union([Type.String(), Type.Null()]),
 });
 export type MessageView = Static<typeof MessageSchema>;
 
@@ -84,6 +89,17 @@ export const FilingDetailSchema = Type.Composite([
     statuses: Type.Array(StatusEventSchema),
     attachments: Type.Array(AttachmentSchema),
     versions: Type.Array(Type.Object({ number: Type.Integer(), version: Type.Integer(), lifecycle: Type.Union([Type.Integer(), Type.Null()]), deliveryState: Type.String(), doNotSend: Type.Boolean() })),
+    decisions: Type.Array(
+      Type.Object({
+        decision: Type.Union([Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('adopted')]),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        contentSha256: Type.String({ description: 'The content the decision was bound to (A1).' }),
+        decidedVia: Type.Union([Type.Literal('portal'), Type.Literal('operator')]),
+        contactPerson: Type.Union([Type.String(), Type.Null()]),
+        decidedAt: Type.String({ format: 'date-time' }),
+      }),
+      { description: "The client's decisions in the portal (or an operator's on the client's behalf), oldest first." },
+    ),
   }),
 ]);
 
@@ -119,6 +135,28 @@ export const FilingRequestSchema = Type.Object(
       ),
     ),
     instance: Type.Optional(Type.String({ maxLength: 20 * 1024 * 1024, description: 'A ready XBRL instance instead of figures.' })),
+    document: Type.Optional(
+      Type.Object(
+        {
+          legalEntityName: Type.String({ maxLength: 1000 }),
+          legalForm: Type.String({ maxLength: 200 }),
+          registeredOffice: Type.String({ maxLength: 200 }),
+          financialYear: Type.Object({ start: Type.String({ maxLength: 10 }), end: Type.String({ maxLength: 10 }) }),
+          previousYear: Type.Optional(Type.Object({ start: Type.String({ maxLength: 10 }), end: Type.String({ maxLength: 10 }) })),
+          sizeClass: Type.String({ description: 'micro or klein (K1)', maxLength: 20 }),
+          title: Type.Optional(Type.String({ maxLength: 1000 })),
+          adoptionDate: Type.Optional(Type.String({ maxLength: 10, description: 'K2: the date of adoption (datum vaststelling).' })),
+          signedBy: Type.Optional(
+            Type.Object({
+              name: Type.Optional(Type.String({ maxLength: 200 })),
+              role: Type.Optional(Type.String({ description: 'director or commissioner (K2)', maxLength: 20 })),
+              date: Type.Optional(Type.String({ maxLength: 10 })),
+            }),
+          ),
+        },
+        { description: 'KvK annual report: the document information from which the hub builds it, or that goes with a ready instance.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -32,7 +32,9 @@ import type { XbrlHeader } from '../../integrations/xbrl/header';
 import { buildIcpInstance, readIcpInstance } from '../../integrations/xbrl/icp';
 import { buildSupplementInstance, readSupplementInstance } from '../../integrations/xbrl/supplement';
 import { buildVatReturnInstance, readVatReturnInstance } from '../../integrations/xbrl/vat-return';
-import { filing, filingWorkflowId, type FilingInput } from '../../workflows/filing';
+import { buildKvkAnnualReportInstance, readKvkAnnualReportInstance } from '../../integrations/xbrl/kvk';
+import { assertKvkPreparable, assertKvkSizeClass, assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
+import { filing, filingWorkflowId, supersededSignal, type FilingInput } from '../../workflows/filing';
 import {
   AdministrationAttribute,
   HubAttribute,
@@ -62,6 +64,18 @@ export interface FilingRequest {
   icpLines?: { countryCode: string; vatNumber: string; category: string; amount: string | number }[];
   /** A ready XBRL instance instead of figures; checked the same way. */
   instance?: string;
+  /** KvK annual report: the document information (and K2 adoption and signature data). */
+  document?: {
+    legalEntityName: string;
+    legalForm: string;
+    registeredOffice: string;
+    financialYear: { start: string; end: string };
+    previousYear?: { start: string; end: string };
+    sizeClass: string;
+    title?: string;
+    adoptionDate?: string;
+    signedBy?: { name?: string; role?: string; date?: string };
+  };
 }
 
 export interface AdministrationRef {
@@ -144,14 +158,37 @@ function identifierOf(kind: FilingKind, request: FilingRequest): string {
 }
 
 /** Builds (from figures) or checks (a ready instance) the XBRL content; every failure names the box or field. */
-export function buildContent(kind: FilingKind, request: FilingRequest, identifier: string, period: TaxPeriod, reference: string, now: Date): string {
+export function buildContent(
+  kind: FilingKind,
+  request: FilingRequest,
+  identifier: string,
+  period: TaxPeriod,
+  reference: string,
+  now: Date,
+): string {
   if (request.instance !== undefined) {
     if (looksLikeUbl(request.instance)) refuseEInvoice();
     const expected = { obNumber: identifier, period };
     if (kind === 'vat-return') readVatReturnInstance(request.instance, expected);
     else if (kind === 'vat-supplement') readSupplementInstance(request.instance, expected);
     else if (kind === 'icp') readIcpInstance(request.instance, expected);
-    else throw new ValidationError('instance', `a ready instance is not accepted for ${kind} here`);
+    else {
+      // A ready annual report: checked for its entry point and KvK number; it must record the adoption (K2, K3) that
+      // the client confirms in the review (the hub cannot rewrite someone else's instance).
+      const document = request.document;
+      if (!document) throw new ValidationError('document', 'the annual report needs its document information (K2: adoption and signature)');
+      assertKvkSizeClass(document.sizeClass);
+      assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
+      const read = readKvkAnnualReportInstance(request.instance, {
+        kvkNumber: identifier,
+        financialYear: document.financialYear,
+        filingDate: now.toISOString().slice(0, 10),
+        sizeClass: document.sizeClass,
+      });
+      if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
+        throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
+      }
+    }
     return request.instance;
   }
   const h = header(request, reference, now);
@@ -173,7 +210,28 @@ export function buildContent(kind: FilingKind, request: FilingRequest, identifie
     }));
     return buildIcpInstance({ obNumber: identifier, period, lines, header: h });
   }
-  throw new ValidationError('kind', `${kind} is prepared through the KvK flow`);
+  if (kind === 'kvk-annual-report') {
+    const document = request.document;
+    if (!document) throw new ValidationError('document', 'the annual report needs its document information');
+    assertKvkSizeClass(document.sizeClass);
+    assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
+    // K3: prepared as not yet adopted; the client sets "adopted" in the review, which rebuilds it.
+    return buildKvkAnnualReportInstance(
+      {
+        kvkNumber: identifier,
+        legalEntityName: document.legalEntityName,
+        legalForm: document.legalForm,
+        registeredOffice: document.registeredOffice,
+        financialYear: document.financialYear,
+        previousYear: document.previousYear,
+        sizeClass: document.sizeClass,
+        title: document.title,
+        adopted: false,
+      },
+      { filingDate: now.toISOString().slice(0, 10) },
+    );
+  }
+  throw new ValidationError('kind', `unknown filing kind ${String(kind)}`);
 }
 
 export interface PreparedFiling {
@@ -201,6 +259,16 @@ export async function prepareFiling(
   const spec = FILING_KINDS[kind];
   const settings = await messageTypeSettings(deps.pool, hub.id, kind);
   assertKindUnblocked(kind, settings.blocked);
+  // A1/A3: the client approves on the portal when the message type is linked to it and the hub has the portal on.
+  const { rows: hubSettings } = await deps.pool.query<{ portal_enabled: boolean }>('SELECT portal_enabled FROM hubs WHERE id = $1', [hub.id]);
+  const approvalRequired = options.approvalRequired ?? (settings.approvalWorkflow === 'portal' && hubSettings[0]?.portal_enabled === true);
+  if (kind === 'kvk-annual-report' && !approvalRequired) {
+    throw new RuleViolation(
+      'K1',
+      'KvK documents go to KvK only after the client\'s review and final approval on the portal: link the KvK message type to the portal approval and enable the portal for this hub',
+      'conflict',
+    );
+  }
   const period = parsePeriod(request.period);
   const identifier = identifierOf(kind, request);
 
@@ -216,6 +284,13 @@ export async function prepareFiling(
   if (administration.organisationId && administration.organisationId !== organisation.id) {
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
   }
+  // A2: no annual supplement while a VAT/ICP return of this client waits for approval on the portal.
+  const { rows: waiting } = await deps.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE organisation_id = $1 AND kind IN ('vat-return', 'icp') AND approval_required
+        AND lifecycle IN (0, 10, 20, 30) AND NOT do_not_send`,
+    [organisation.id],
+  );
+  assertNoReturnAwaitingApproval(kind, period, waiting[0].n);
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
   buildContent(kind, request, identifier, period, draftReference, now);
@@ -239,16 +314,21 @@ export async function prepareFiling(
       );
     }
     const workflowId = filingWorkflowId(hub.participantNumber, number);
+    const dueDate = dueDateFor(kind, formatPeriod(period), {
+      preparedOn: now.toISOString().slice(0, 10),
+      financialYearEnd: request.document?.financialYear.end,
+      adoptionDate: request.document?.adoptionDate,
+    });
     const { rows } = await client.query<MessageRow>(
       `INSERT INTO messages (hub_id, number, direction, administration_id, organisation_id, kind, berichtsoort, period, filing_key,
          version, lifecycle, delivery_state, approval_required, identity_number, identity_type, input, content_xml, content_sha256,
-         workflow_id)
-       VALUES ($1, $2, 'outgoing', $3, $4, $5, $6, $7, $8, $9, 0, 'ready', $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+         workflow_id, due_date)
+       VALUES ($1, $2, 'outgoing', $3, $4, $5, $6, $7, $8, $9, 0, 'ready', $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
       [
         hub.id, number, administration.id, organisation.id, kind, spec.berichtsoort, formatPeriod(period), key, version,
-        options.approvalRequired ?? false, identifier, spec.identityType,
+        approvalRequired, identifier, spec.identityType,
         JSON.stringify({ ...request, instance: request.instance === undefined ? undefined : '(ready instance)' }),
-        content, createHash('sha256').update(content, 'utf8').digest('hex'), workflowId,
+        content, createHash('sha256').update(content, 'utf8').digest('hex'), workflowId, dueDate,
       ],
     );
     await writeLog(client, {
@@ -261,8 +341,16 @@ export async function prepareFiling(
       text: `${spec.label} ${formatPeriod(period)} for ${organisation.name} prepared as message ${number}, version ${version} (${options.actor})` +
         (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : ''),
     });
-    return { row: rows[0], workflowId, superseded };
+    const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
+    return { row: rows[0], workflowId, superseded, supersededNumbers: supersededRows.map((r) => Number(r.number)) };
   });
+  // H11: the superseded versions' workflows stop waiting (e.g. for the client's approval of content that changed).
+  for (const number of prepared.supersededNumbers) {
+    await deps.temporal.workflow
+      .getHandle(filingWorkflowId(hub.participantNumber, number))
+      .signal(supersededSignal)
+      .catch(() => undefined);
+  }
   await startFilingWorkflow(deps, hub, prepared.row);
   return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
 }

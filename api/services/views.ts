@@ -40,5 +40,7 @@ export function messageView(m: Message): MessageView {
     resolution: m.resolution,
     createdAt: m.createdAt,
     lastStatusChangeAt: m.lastStatusChangeAt,
+    dueDate: m.dueDate,
+    reminderState: m.reminderState,
   };
 }

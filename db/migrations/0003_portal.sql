@@ -38,6 +38,8 @@ CREATE TABLE portal_sessions (
 -- C5: the hub files with its own certificate(s) or with a service provider's; A3: the portal needs its own.
 ALTER TABLE hubs ADD COLUMN certificate_mode text NOT NULL DEFAULT 'own' CHECK (certificate_mode IN ('own', 'service-provider'));
 ALTER TABLE hubs ADD COLUMN portal_enabled boolean NOT NULL DEFAULT false;
+-- Where escalations go when a client has not decided close to the deadline.
+ALTER TABLE hubs ADD COLUMN accountant_email text;
 ALTER TABLE hubs ADD CONSTRAINT hubs_portal_needs_own_certificate CHECK (NOT portal_enabled OR certificate_mode = 'own');
 
 -- The client's decisions, bound to the exact content (its hash): a changed filing needs a new approval.
@@ -72,6 +74,10 @@ CREATE TABLE portal_notices (
 CREATE TABLE email_outbox (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   dedupe_key     text NOT NULL UNIQUE,
+  hub_id         uuid REFERENCES hubs (id),
+  message_id     uuid REFERENCES messages (id) ON DELETE SET NULL,
+  -- A contact person's mail gets a personal portal login link, minted only when it is sent (no token kept here).
+  login_contact_person_id uuid REFERENCES contact_persons (id),
   recipient      text NOT NULL,
   subject        text NOT NULL,
   body           text NOT NULL,
@@ -80,6 +86,7 @@ CREATE TABLE email_outbox (
   attempts       integer NOT NULL DEFAULT 0,
   last_error     text
 );
+CREATE INDEX email_outbox_hub ON email_outbox (hub_id, created_at);
 
 -- Down Migration
 DROP TABLE email_outbox;
@@ -88,6 +95,7 @@ ALTER TABLE messages DROP COLUMN reminder_state;
 ALTER TABLE messages DROP COLUMN due_date;
 DROP TABLE approval_decisions;
 ALTER TABLE hubs DROP CONSTRAINT hubs_portal_needs_own_certificate;
+ALTER TABLE hubs DROP COLUMN accountant_email;
 ALTER TABLE hubs DROP COLUMN portal_enabled;
 ALTER TABLE hubs DROP COLUMN certificate_mode;
 DROP TABLE portal_sessions;

@@ -7,6 +7,9 @@ export interface Hub {
   name: string;
   sendReceiveIntervalSeconds: number;
   connectorAllowlist: string[];
+  certificateMode: 'own' | 'service-provider';
+  portalEnabled: boolean;
+  accountantEmail: string | null;
   deletedAt: string | null;
   createdAt: string;
 }
@@ -18,6 +21,9 @@ interface HubRow {
   name: string;
   send_receive_interval_seconds: number;
   connector_allowlist: string[];
+  certificate_mode: 'own' | 'service-provider';
+  portal_enabled: boolean;
+  accountant_email: string | null;
   deleted_at: Date | null;
   created_at: Date;
 }
@@ -30,6 +36,9 @@ export function toHub(row: HubRow): Hub {
     name: row.name,
     sendReceiveIntervalSeconds: row.send_receive_interval_seconds,
     connectorAllowlist: row.connector_allowlist,
+    certificateMode: row.certificate_mode,
+    portalEnabled: row.portal_enabled,
+    accountantEmail: row.accountant_email,
     deletedAt: row.deleted_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
   };

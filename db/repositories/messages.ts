@@ -40,6 +40,8 @@ export interface MessageRow {
   resolved_at: Date | null;
   created_at: Date;
   last_status_change_at: Date;
+  due_date: Date | null;
+  reminder_state: string | null;
 }
 
 export interface Message {
@@ -78,6 +80,8 @@ export interface Message {
   resolvedAt: string | null;
   createdAt: string;
   lastStatusChangeAt: string;
+  dueDate: string | null;
+  reminderState: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -119,6 +123,8 @@ export function toMessage(r: MessageRow): Message {
     resolvedAt: iso(r.resolved_at),
     createdAt: r.created_at.toISOString(),
     lastStatusChangeAt: r.last_status_change_at.toISOString(),
+    dueDate: r.due_date ? r.due_date.toISOString().slice(0, 10) : null,
+    reminderState: r.reminder_state,
   };
 }
 

@@ -165,23 +165,73 @@ describe('npm start', () => {
     }
     expect(statuses.map((s) => s.statuscode)).toEqual(['105', '100', '110', '200', '301', '301', '405', '400', '500']);
 
-    // The demo hub, seeded at start: its administration files the example VAT return through the connector, and the
-    // hub's own schedule (every 10 s) brings it to lifecycle 80.
+    // The demo hub, seeded at start: VAT return 2026-Q3 waits for the client in the portal, and the output carries a
+    // single-use portal link. Its administration files the example VAT return through the connector; it waits too.
+    const api = `http://127.0.0.1:${ports.api}`;
+    const staffToken = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
     const connectorToken = readFileSync(path.join(dataDir, 'connector-token'), 'utf8').trim();
-    const filed = await fetch(`http://127.0.0.1:${ports.api}/connector/12345/messages`, {
+    const filed = await fetch(`${api}/connector/12345/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${connectorToken}`, 'content-type': 'application/json' },
       body: readFileSync(path.join(ROOT, 'examples', 'vat-return-request.json')),
     });
     expect(filed.status).toBe(202);
     const { number } = (await filed.json()) as { number: number };
-    let lifecycle = 0;
-    for (let i = 0; i < 120 && lifecycle !== 80; i++) {
-      const seen = await fetch(`http://127.0.0.1:${ports.api}/connector/12345/messages/${number}`, { headers: { authorization: `Bearer ${connectorToken}` } });
-      lifecycle = ((await seen.json()) as { lifecycle: number }).lifecycle;
-      if (lifecycle !== 80) await new Promise((r) => setTimeout(r, 500));
+    expect(number).toBe(2);
+    const staffFiling = async (n: number) =>
+      (await (await fetch(`${api}/api/hubs/12345/filings/${n}`, { headers: { authorization: `Bearer ${staffToken}` } })).json()) as { id: string; lifecycle: number };
+    const until = async (n: number, lifecycle: number) => {
+      let seen = await staffFiling(n);
+      for (let i = 0; i < 120 && seen.lifecycle !== lifecycle; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        seen = await staffFiling(n);
+      }
+      return seen;
+    };
+    expect((await until(1, 30)).lifecycle).toBe(30);
+    expect((await until(2, 30)).lifecycle).toBe(30);
+
+    const link = /^\s+(http:\/\/localhost:\d+\/portal\/login#t=fhp_[A-Za-z0-9_-]+)$/m.exec(started.output())?.[1];
+    expect(link).toBeDefined();
+    const token = new URL(link!).hash.replace('#t=', '');
+    const login = await fetch(`${api}/portal/session`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${token}`,
+    });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    expect(cookie).toMatch(/^fh_portal=/);
+    for (const n of [1, 2]) {
+      const { id } = await staffFiling(n);
+      const page = await (await fetch(`${api}/portal/filings/${id}`, { headers: { cookie } })).text();
+      expect(page).toContain('data-lifecycle="30"');
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1];
+      const contentSha256 = /name="contentSha256" value="([^"]+)"/.exec(page)![1];
+      const decided = await fetch(`${api}/portal/filings/${id}/decision`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, contentSha256, decision: 'approve' }).toString(),
+      });
+      expect(decided.status).toBe(303);
     }
-    expect(lifecycle).toBe(80);
+    // The hub's own schedule (every 10 s) brings both to 80; the staff API and the portal page say so.
+    for (const n of [1, 2]) {
+      const final = await until(n, 80);
+      expect(final.lifecycle).toBe(80);
+      const page = await (await fetch(`${api}/portal/filings/${final.id}`, { headers: { cookie } })).text();
+      expect(page).toContain('data-lifecycle="80"');
+    }
+    const log = (await (await fetch(`${api}/api/hubs/12345/log?messageNumber=${number}`, { headers: { authorization: `Bearer ${staffToken}` } })).json()) as { text: string }[];
+    const steps = log.map((e) => e.text).reverse();
+    const at = (prefix: string) => steps.findIndex((t) => t.startsWith(prefix));
+    expect(at('30:')).toBeGreaterThanOrEqual(0);
+    expect(at('50:')).toBeGreaterThan(at('30:'));
+    expect(at('lifecycle 60 → 80')).toBeGreaterThan(at('50:'));
+    const seen = await fetch(`${api}/connector/12345/messages/${number}`, { headers: { authorization: `Bearer ${connectorToken}` } });
+    expect(((await seen.json()) as { lifecycle: number }).lifecycle).toBe(80);
 
     const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
     started.process.kill('SIGINT');

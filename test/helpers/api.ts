@@ -5,7 +5,7 @@ import { createLogger } from '../../lib/logger';
 import type { TestContext } from './temporal';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
-export async function buildTestApp(ctx: TestContext): Promise<{ app: FastifyInstance; staffToken: string }> {
+export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
   const app = await buildApp({
     pool: ctx.pool,
     temporal: ctx.client,
@@ -14,6 +14,9 @@ export async function buildTestApp(ctx: TestContext): Promise<{ app: FastifyInst
     certificateMasterKeys: ctx.config.certificateMasterKeys,
     temporalUiUrl: ctx.config.temporalUiUrl,
     codecAuthRequired: true,
+    publicUrl: ctx.config.publicUrl,
+    // Test files log in far more often than a person; the limit itself has its own test.
+    portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
     logger: createLogger('api-test', 'silent'),
   });
   const { token } = await createStaffToken(ctx.pool, 'test');

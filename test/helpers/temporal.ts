@@ -57,7 +57,7 @@ export interface TestContext {
 }
 
 /** Pool, client and a running worker (real activities, the simulator as Digipoort) for one test file. */
-export async function startTestContext(prefix: string, options: { worker?: boolean } = {}): Promise<TestContext> {
+export async function startTestContext(prefix: string, options: { worker?: boolean; deps?: Partial<ActivityDeps> } = {}): Promise<TestContext> {
   const config = testConfig(uniqueTaskQueue(prefix));
   const pool = createPool(config.databaseUrl, 5);
   const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
@@ -69,7 +69,7 @@ export async function startTestContext(prefix: string, options: { worker?: boole
   const worker =
     options.worker === false
       ? undefined
-      : await startTestWorker(config, { pool, wus, temporal: client, taskQueue: config.temporal.taskQueue });
+      : await startTestWorker(config, { pool, wus, temporal: client, taskQueue: config.temporal.taskQueue, ...options.deps });
   return {
     config,
     pool,

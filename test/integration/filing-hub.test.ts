@@ -80,7 +80,10 @@ describe('filing hub: VAT, ICP and supplement filings from administration to Dig
       }
 
       // Operators: the workflow carries typed search attributes and a readable id.
-      const description = await ctx.client.workflow.getHandle(`filing-${hub.participant}-1`).describe();
+      // The last callback is sent just before the workflow closes: wait for it to end, then look.
+      const handle = ctx.client.workflow.getHandle(`filing-${hub.participant}-1`);
+      await handle.result();
+      const description = await handle.describe();
       expect(description.status.name).toBe('COMPLETED');
       const attributes = description.typedSearchAttributes;
       expect(attributes.get(HubAttribute)).toBe(hub.participant);

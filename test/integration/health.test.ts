@@ -15,6 +15,7 @@ async function appWith(pool: ReturnType<typeof createPool>, temporal: Client) {
     certificateMasterKeys: TEST_CERTIFICATE_MASTER_KEYS,
     temporalUiUrl: 'http://localhost:8233',
     codecAuthRequired: true,
+    publicUrl: 'http://localhost:3000',
     logger: createLogger('health-test', 'silent'),
   });
 }

@@ -38,6 +38,17 @@ describe('simulator fault injection, seen through the WUS client', () => {
     expect(await simulatorAdmin.acceptedCount(kenmerk)).toBe(1);
   });
 
+  it('a rule limited to one operation leaves the others alone', async () => {
+    const { result } = await deliver(marker());
+    // Both requests below carry the process kenmerk in their body; only the status request is hit.
+    await simulatorAdmin.addFault({ kind: 'http503', operation: 'getStatussenProces', senderIdentity: sender.hrn, bodyContains: result.kenmerk, count: 1 });
+    const second = `a-${result.kenmerk}`;
+    await deliver(second);
+    expect(await simulatorAdmin.acceptedCount(second)).toBe(1);
+    await expect(client.getStatussenProces({ kenmerk: result.kenmerk })).rejects.toMatchObject({ failure: 'http-status', httpStatus: 503 });
+    expect((await client.getStatussenProces({ kenmerk: result.kenmerk })).length).toBeGreaterThan(0);
+  });
+
   it('HTTP 503: an ambiguous failure, and nothing accepted', async () => {
     const kenmerk = marker();
     await simulatorAdmin.addFault({ kind: 'http503', senderIdentity: sender.hrn, bodyContains: kenmerk, count: 1 });

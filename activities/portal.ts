@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { decisionProblem, dueDateFor, type ClientDecision } from '../domain/approval';
+import type { ReminderKind } from '../domain/deadlines';
+import { FILING_KINDS, isFilingKind, type FilingKind } from '../domain/filings';
+import { lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { writeLog } from '../db/repositories/communication-log';
+import { findHubById } from '../db/repositories/hubs';
+import { messageById, type MessageRow } from '../db/repositories/messages';
+import type { Mailer } from '../integrations/email/mailer';
+import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
+import { buildKvkAnnualReportInstance, type KvkDocumentInfo } from '../integrations/xbrl/kvk';
+
+export interface PortalActivityDeps {
+  pool: Pool;
+  mailer?: Mailer;
+  /** The API's public base URL: e-mails to contact persons carry a personal portal login link on it. */
+  publicUrl?: string;
+  clock?: () => Date;
+}
+
+export interface PublishOutcome {
+  lifecycle: LifecycleCode;
+  contentSha256: string;
+  adopted: boolean;
+  dueDate: string;
+}
+
+/** What the hub keeps of a KvK filing's document information (messages.input.document). */
+export interface StoredKvkDocument extends Omit<KvkDocumentInfo, 'adopted' | 'kvkNumber'> {
+  signedBy: { name: string; role: 'director' | 'commissioner'; date: string };
+  adoptionDate: string;
+}
+
+/** How long the login link in an e-mail works. */
+const MAIL_LINK_HOURS = 72;
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export function createPortalActivities(deps: PortalActivityDeps) {
+  const now = () => (deps.clock ?? (() => new Date()))();
+
+  async function load(db: Pool | PoolClient, messageId: string, forUpdate = false): Promise<MessageRow> {
+    const row = await messageById(db, messageId, forUpdate);
+    if (!row) throw ApplicationFailure.nonRetryable(`message ${messageId} does not exist`, 'MessageMissing');
+    return row;
+  }
+
+  async function log(db: Pool | PoolClient, row: MessageRow, level: 'I' | 'F', text: string) {
+    const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
+    await writeLog(db, { hubId: row.hub_id, environment: hub?.environmentCode ?? 'no hub', messageId: row.id, messageNumber: Number(row.number), step: 'process message', level, text });
+  }
+
+  function label(row: MessageRow): string {
+    return isFilingKind(row.kind) ? `${FILING_KINDS[row.kind].label} ${row.period ?? ''}`.trim() : row.kind;
+  }
+
+  /** Queues e-mails in the outbox (one per dedupe key, however often this runs), then tries to send what is pending. */
+  async function queueMail(db: PoolClient, row: MessageRow, mails: { key: string; to: string; subject: string; body: string; loginFor?: string }[]) {
+    for (const mail of mails) {
+      await db.query(
+        `INSERT INTO email_outbox (dedupe_key, hub_id, message_id, recipient, subject, body, login_contact_person_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING`,
+        [mail.key, row.hub_id, row.id, mail.to, mail.subject, mail.body, mail.loginFor ?? null],
+      );
+    }
+  }
+
+  async function contactEmails(db: Pool | PoolClient, organisationId: string | null): Promise<{ id: string; name: string; email: string }[]> {
+    if (!organisationId) return [];
+    const { rows } = await db.query<{ id: string; name: string; email: string }>(
+      'SELECT id, name, email FROM contact_persons WHERE organisation_id = $1 ORDER BY name',
+      [organisationId],
+    );
+    return rows;
+  }
+
+  /**
+   * A personal login link, minted when the mail is actually sent: the outbox keeps no token, only the token's hash is
+   * stored (with its expiry), and a mail that is never sent leaves no usable link behind.
+   */
+  async function loginLinkText(db: PoolClient, contactPersonId: string | null): Promise<string> {
+    if (!contactPersonId || !deps.publicUrl) return '';
+    const { rows } = await db.query<{ organisation_id: string }>('SELECT organisation_id FROM contact_persons WHERE id = $1', [contactPersonId]);
+    if (!rows[0]) return '';
+    const issued = await issuePortalToken(db, { contactPersonId, organisationId: rows[0].organisation_id, validHours: MAIL_LINK_HOURS, createdBy: 'e-mail' });
+    return `\nOpen the client portal with your personal link (it works once and expires in ${MAIL_LINK_HOURS} hours):\n${portalLoginLink(deps.publicUrl, issued.token)}\n`;
+  }
+
+  async function flushOutbox(limit = 50): Promise<{ sent: number; pending: number }> {
+    if (!deps.mailer) {
+      const { rows } = await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM email_outbox WHERE sent_at IS NULL');
+      return { sent: 0, pending: rows[0].n };
+    }
+    let sent = 0;
+    for (let i = 0; i < limit; i++) {
+      const done = await inTransaction(deps.pool, async (db) => {
+        const { rows } = await db.query<{ id: string; recipient: string; subject: string; body: string; login_contact_person_id: string | null }>(
+          `SELECT id, recipient, subject, body, login_contact_person_id FROM email_outbox WHERE sent_at IS NULL AND attempts < 20
+            ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        const mail = rows[0];
+        if (!mail) return false;
+        try {
+          const link = await loginLinkText(db, mail.login_contact_person_id);
+          await deps.mailer!.send({ to: mail.recipient, subject: mail.subject, text: mail.body + link });
+          await db.query('UPDATE email_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1', [mail.id]);
+          sent++;
+        } catch (err) {
+          await db.query('UPDATE email_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [mail.id, String((err as Error).message).slice(0, 500)]);
+        }
+        return true;
+      });
+      if (!done) break;
+    }
+    const { rows } = await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM email_outbox WHERE sent_at IS NULL');
+    return { sent, pending: rows[0].n };
+  }
+
+  return {
+    /**
+     * A1: the filing goes on the portal (0 → 10 → 20 → 30: offered to the client for review), with its due date; the
+     * client's contact persons get a notice and an e-mail.
+     */
+    async publishToPortal({ messageId }: { messageId: string }): Promise<PublishOutcome> {
+      const outcome = await inTransaction(deps.pool, async (db) => {
+        const row = await load(db, messageId, true);
+        const kind = row.kind as FilingKind;
+        const input = (row.input ?? {}) as { document?: StoredKvkDocument };
+        const dueDate =
+          row.due_date?.toISOString().slice(0, 10) ??
+          dueDateFor(kind, row.period ?? '', {
+            preparedOn: row.created_at.toISOString().slice(0, 10),
+            financialYearEnd: input.document?.financialYear.end,
+            adoptionDate: input.document?.adoptionDate,
+          });
+        if ((row.lifecycle ?? 0) < 30) {
+          await db.query(`UPDATE messages SET lifecycle = 30, due_date = $2, last_status_change_at = now() WHERE id = $1`, [messageId, dueDate]);
+          for (const [code, text] of [
+            [10, 'sent to the portal'],
+            [20, 'processed in the portal'],
+            [30, `offered to the client for review (due ${dueDate})`],
+          ] as const) {
+            await log(db, row, 'I', `${code}: ${text}`);
+          }
+          const what = label(row);
+          await db.query(
+            `INSERT INTO portal_notices (organisation_id, message_id, kind, text) VALUES ($1, $2, 'published', $3) ON CONFLICT DO NOTHING`,
+            [row.organisation_id, messageId, `${what} is ready for your review (due ${dueDate}).`],
+          );
+          await queueMail(
+            db,
+            row,
+            (await contactEmails(db, row.organisation_id)).map((contact) => ({
+              key: `${messageId}:published:${contact.email}`,
+              to: contact.email,
+              subject: `${what}: please review and approve`,
+              body: `Dear ${contact.name},\n\n${what} is ready for your review in the client portal. Please approve or reject it before ${dueDate}.\n`,
+              loginFor: contact.id,
+            })),
+          );
+        }
+        const adopted = Boolean((await db.query("SELECT 1 FROM approval_decisions WHERE message_id = $1 AND decision = 'adopted' AND content_sha256 = $2", [messageId, row.content_sha256])).rowCount);
+        return { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted, dueDate };
+      });
+      await flushOutbox();
+      return outcome;
+    },
+
+    /**
+     * Records the client's decision (A1, K3), bound to the content it was shown: approve → 50, reject → 40 (final),
+     * adopt (KvK) → the annual report is rebuilt as adopted and needs the final approval on that new content.
+     */
+    async recordDecision({ messageId, decision }: { messageId: string; decision: ClientDecision }): Promise<{ lifecycle: LifecycleCode; contentSha256: string; adopted: boolean }> {
+      return inTransaction(deps.pool, async (db) => {
+        const row = await load(db, messageId, true);
+        const adoptedBefore = Boolean(
+          (await db.query("SELECT 1 FROM approval_decisions WHERE message_id = $1 AND decision = 'adopted'", [messageId])).rowCount,
+        );
+        const problem = decisionProblem(
+          { awaiting: row.lifecycle === 30 && !row.do_not_send, kind: row.kind, contentSha256: row.content_sha256, adopted: adoptedBefore },
+          decision,
+        );
+        if (problem) throw ApplicationFailure.nonRetryable(problem, 'StaleDecision');
+        const who = decision.via === 'operator' ? 'an operator (on behalf of the client)' : 'the client';
+        const record = (kind: 'approved' | 'rejected' | 'adopted', sha: string) =>
+          db.query(
+            `INSERT INTO approval_decisions (message_id, content_sha256, decision, reason, contact_person_id, decided_via) VALUES ($1, $2, $3, $4, $5, $6)`,
+            [messageId, sha, kind, decision.reason ?? null, decision.contactPersonId ?? null, decision.via],
+          );
+        const authority = isFilingKind(row.kind) ? FILING_KINDS[row.kind].receiver : 'belastingdienst';
+        if (decision.decision === 'adopt') {
+          const input = row.input as { document: StoredKvkDocument; instance?: string };
+          await record('adopted', row.content_sha256 ?? '');
+          if (input.instance !== undefined) {
+            // A ready instance already records the adoption (checked when it was prepared): the client confirms it.
+            await log(db, row, 'I', `K3: annual accounts adopted, confirmed by ${who}; awaiting the final approval`);
+            return { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: true };
+          }
+          const { signedBy: _signedBy, ...document } = input.document;
+          let content: string;
+          try {
+            content = buildKvkAnnualReportInstance(
+              { ...document, kvkNumber: row.identity_number, adopted: true, adoptionDate: input.document.adoptionDate },
+              { filingDate: now().toISOString().slice(0, 10) },
+            );
+          } catch (err) {
+            // Deterministic: retrying cannot help. The filing keeps waiting; the accountant must prepare a corrected one.
+            throw ApplicationFailure.nonRetryable(`K3: the adopted annual report cannot be built: ${(err as Error).message}`, 'DecisionRefused');
+          }
+          const newSha = sha256(content);
+          await db.query('UPDATE messages SET content_xml = $2, content_sha256 = $3, last_status_change_at = now() WHERE id = $1', [messageId, content, newSha]);
+          await log(db, row, 'I', `K3: annual accounts adopted by ${who} (adopted on ${input.document.adoptionDate}); awaiting the final approval`);
+          return { lifecycle: 30 as LifecycleCode, contentSha256: newSha, adopted: true };
+        }
+        if (decision.decision === 'approve') {
+          await record('approved', row.content_sha256 ?? '');
+          await db.query('UPDATE messages SET lifecycle = 50, last_status_change_at = now() WHERE id = $1', [messageId]);
+          await log(db, row, 'I', `50: ${lifecycleLabel(50, authority)} (approved by ${who})`);
+          return { lifecycle: 50 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: adoptedBefore };
+        }
+        await record('rejected', row.content_sha256 ?? '');
+        await db.query(`UPDATE messages SET lifecycle = 40, delivery_state = 'final', last_status_change_at = now() WHERE id = $1`, [messageId]);
+        await log(db, row, 'I', `40: rejected by ${who}: ${decision.reason}`);
+        return { lifecycle: 40 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: adoptedBefore };
+      });
+    },
+
+    /** A reminder before the deadline: a portal notice and an e-mail to the client, or an escalation to the accountant. */
+    async sendReminder({ messageId, kind, daysBefore }: { messageId: string; kind: ReminderKind; daysBefore: number }): Promise<void> {
+      await inTransaction(deps.pool, async (db) => {
+        const row = await load(db, messageId, true);
+        if (row.lifecycle !== 30) return;
+        const what = label(row);
+        const due = row.due_date?.toISOString().slice(0, 10);
+        const state = kind === 'client-reminder' ? `client-reminded-${daysBefore}d` : `escalated-${daysBefore}d`;
+        await db.query('UPDATE messages SET reminder_state = $2 WHERE id = $1', [messageId, state]);
+        if (kind === 'client-reminder') {
+          await db.query(
+            `INSERT INTO portal_notices (organisation_id, message_id, kind, text) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+            [row.organisation_id, messageId, state, `Reminder: ${what} waits for your approval; it is due ${due}.`],
+          );
+          await queueMail(
+            db,
+            row,
+            (await contactEmails(db, row.organisation_id)).map((contact) => ({
+              key: `${messageId}:${state}:${contact.email}`,
+              to: contact.email,
+              subject: `Reminder: ${what} waits for your approval (due ${due})`,
+              body: `Dear ${contact.name},\n\n${what} still waits for your approval in the client portal. It is due ${due}.\n`,
+              loginFor: contact.id,
+            })),
+          );
+          await log(db, row, 'I', `client reminded ${daysBefore} days before the due date ${due}`);
+        } else {
+          const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
+          const { rows } = await db.query<{ accountant_email: string | null }>('SELECT accountant_email FROM hubs WHERE id = $1', [row.hub_id]);
+          const to = rows[0]?.accountant_email;
+          if (to) {
+            await queueMail(db, row, [
+              {
+                key: `${messageId}:${state}`,
+                to,
+                subject: `Escalation: message ${row.number} (${what}) not yet approved, due ${due}`,
+                body: `Message ${row.number} of hub ${hub?.participantNumber} (${what}) has not been approved by the client; it is due ${due}.\n`,
+              },
+            ]);
+          }
+          await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`);
+        }
+      });
+      await flushOutbox();
+    },
+
+    /** Sends pending e-mails of the outbox (also run by every send/receive, so failures are retried). */
+    async flushEmailOutbox(): Promise<{ sent: number; pending: number }> {
+      return flushOutbox();
+    },
+  };
+}
+
+export type PortalActivities = ReturnType<typeof createPortalActivities>;

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { chromiumPath } from '../../scripts/lib/chromium';
+import { buildTestApp } from '../helpers/api';
+import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
+import { addContactPerson, enablePortal, kvkRequest, portalLink, waitForLifecycle } from '../helpers/portal';
+import { startTestContext, type TestContext } from '../helpers/temporal';
+
+/**
+ * The portal in a real browser (headless Chromium): a client opens the login link from the e-mail, sees the VAT return
+ * waiting for them, approves a VAT return and rejects a KvK annual report with a reason. Screenshots go to test-results/screenshots.
+ */
+const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
+const now = new Date();
+const CURRENT_QUARTER = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+const LAST_YEAR = now.getUTCFullYear() - 1;
+
+describe('client portal in a browser', () => {
+  let ctx: TestContext;
+  let api: Api;
+  let browser: Browser;
+  let base: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    ctx = await startTestContext('browser');
+    api = await buildTestApp(ctx);
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = api.app.server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.app.close();
+    await ctx?.close();
+  });
+
+  it('a client logs in from the link, approves a VAT return and rejects a KvK annual report with a reason', async () => {
+    const hub = await createTestHub(api);
+    await enablePortal(api, hub, ['vat-return', 'kvk-annual-report']);
+    const contactId = await addContactPerson(api, hub, hub.organisationId, 'Dirk Browser', `dirk.${hub.participant}@client.test`);
+    const toApprove = await postViaConnector(api, hub, vatReturnRequest(hub, CURRENT_QUARTER));
+    const toReject = await postViaConnector(api, hub, kvkRequest(hub, LAST_YEAR));
+    const approveNumber = toApprove.json().number as number;
+    const rejectNumber = toReject.json().number as number;
+    await waitForLifecycle(api, hub, approveNumber, [30]);
+    await waitForLifecycle(api, hub, rejectNumber, [30]);
+
+    const { link } = await portalLink(api, hub, contactId);
+    const url = new URL(link);
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) consoleErrors.push(`${response.status()} ${response.url()}`);
+    });
+
+    // The login page reads the token from the fragment and logs in by itself.
+    await page.goto(`${base}${url.pathname}${url.hash}`);
+    await page.waitForURL(`${base}/portal`);
+    await page.screenshot({ path: path.join(screenshots, 'portal-1-list.png'), fullPage: true });
+    await expect(page.locator('h1').textContent()).resolves.toBe('Welcome, Dirk Browser');
+    const waiting = page.locator('table.filings').first().locator('tr[data-filing]');
+    await expect(waiting.count()).resolves.toBe(2);
+
+    await page.getByRole('link', { name: `VAT return ${CURRENT_QUARTER}` }).click();
+    await page.waitForSelector('tr[data-box="1a"]');
+    await expect(page.locator('tr[data-box="1a"]').textContent()).resolves.toContain('€ 10.000');
+    await expect(page.locator('tr[data-box="5g"]').textContent()).resolves.toContain('€ 1.789');
+    await page.screenshot({ path: path.join(screenshots, 'portal-2-filing.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForSelector('p.done');
+    await expect(page.locator('p.done').textContent()).resolves.toBe('You approved this filing; it is being sent.');
+    await page.screenshot({ path: path.join(screenshots, 'portal-3-approved.png'), fullPage: true });
+
+    await page.goto(`${base}/portal`);
+    await page.getByRole('link', { name: `KvK annual report ${LAST_YEAR}` }).click();
+    await expect(page.locator('table.document').textContent()).resolves.toContain('Date of adoption (datum vaststelling)');
+    await page.screenshot({ path: path.join(screenshots, 'portal-4-kvk-review.png'), fullPage: true });
+    await page.fill('textarea[name="reason"]', 'The registered office is Amersfoort, not Utrecht');
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await page.waitForSelector('p.done');
+    await expect(page.locator('p.done').textContent()).resolves.toBe('You rejected this filing; your accountant is informed.');
+    await expect(page.locator('[data-lifecycle]').first().getAttribute('data-lifecycle')).resolves.toBe('40');
+    await page.screenshot({ path: path.join(screenshots, 'portal-5-kvk-rejected.png'), fullPage: true });
+
+    const approved = await sendReceiveUntil(api, hub, approveNumber, (f) => f.lifecycle === 80);
+    expect(approved.digipoortStatus).toBe('500');
+    const rejected = (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${rejectNumber}`)).json();
+    expect(rejected).toMatchObject({ lifecycle: 40, lifecycleLabel: 'Rejected by the client', kenmerk: null });
+    expect(rejected.decisions).toMatchObject([{ decision: 'rejected', reason: 'The registered office is Amersfoort, not Utrecht', decidedVia: 'portal', contactPerson: 'Dirk Browser' }]);
+
+    await page.goto(`${base}/portal`);
+    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="80"]`).textContent()).resolves.toBe('80 — Accepted by the tax authority');
+    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="40"]`).textContent()).resolves.toBe('40 — Rejected by the client');
+    await page.screenshot({ path: path.join(screenshots, 'portal-6-accepted.png'), fullPage: true });
+
+    // Logging out ends the session: the portal sends the browser back to the login page.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${base}/portal/login`);
+    await page.goto(`${base}/portal`);
+    await page.waitForURL(`${base}/portal/login`);
+    await context.close();
+
+    // The strict Content Security Policy did not block anything the portal itself uses.
+    expect(consoleErrors).toEqual([]);
+  });
+});
