@@ -1,8 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { CertificateChoice } from '../domain/certificates';
+import { RuleViolation } from '../domain/errors';
 import { FILING_KINDS, aanleverkenmerkFor, isFilingKind } from '../domain/filings';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { chooseCertificateFor } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
 import { messageById, statusHistory, type MessageRow } from '../db/repositories/messages';
@@ -235,25 +238,25 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     },
 
     /**
-     * The certificate that signs the message: the hub's work certificate (C2). The certificates feature adds groups,
-     * Becons and service-provider certificates behind this same activity.
+     * The certificate that signs the message (C1, C4, C5): the service provider's when the administration (or the
+     * hub) files with it (role Bedrijf); otherwise the firm's own, i.e. the certificate of the group of the client's
+     * Becon in its latest year, else the work certificate (role Intermediair). C7: never an expired one.
      */
     async chooseCertificate({ messageId }: { messageId: string }): Promise<{ certificateId: string; role: string }> {
       const row = await loadOrFail(deps.pool, messageId);
       if (row.certificate_id && row.delivery_state !== 'ready') return { certificateId: row.certificate_id, role: row.role };
-      const { rows } = await deps.pool.query<{ id: string; label: string }>(
-        'SELECT id, label FROM certificates WHERE hub_id = $1 AND is_work_certificate AND deleted_at IS NULL',
-        [row.hub_id],
-      );
-      if (rows.length === 0) {
-        const text = 'C2: the hub has no work certificate: install one before messages can be signed';
-        await log(deps.pool, row, 'send message', 'F', text);
-        throw ApplicationFailure.create({ message: text, type: FILING_FAILURES.certificate, nonRetryable: true });
+      let choice: CertificateChoice;
+      try {
+        choice = await chooseCertificateFor(deps.pool, { hubId: row.hub_id!, organisationId: row.organisation_id, administrationId: row.administration_id, now: now() });
+      } catch (err) {
+        if (!(err instanceof RuleViolation)) throw err;
+        // Not sent: a technical failure (70) that can be reset (H10) once the certificates are in order.
+        await recordFailed(row, err.message);
+        throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.certificate, nonRetryable: true });
       }
-      // The firm files with its own certificate, so it acts as the intermediary (C5).
-      const role = 'Intermediair';
-      await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, rows[0].id, role]);
-      return { certificateId: rows[0].id, role };
+      await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, choice.certificateId, choice.role]);
+      await log(deps.pool, row, 'send message', 'I', `signed with certificate ${choice.certificateId} (${choice.via}${choice.groupName ? ` group "${choice.groupName}"` : ''}${choice.beconNumber ? `, Becon ${choice.beconNumber}` : ''}) as ${choice.role}`);
+      return { certificateId: choice.certificateId, role: choice.role };
     },
 
     /** The content is what was built and checked at preparation, unchanged (its hash). */

@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { WusClientPool } from '../integrations/wus/client-pool';
+import { createCertificateActivities } from './certificates';
 import { createFilingActivities } from './filing';
+import { createMandateActivities } from './mandates';
 import { createPlatformActivities } from './platform';
+import { createRunbookActivities } from './runbooks';
 import { createPortalActivities } from './portal';
 import type { Mailer } from '../integrations/email/mailer';
 import { createSendReceiveActivities } from './send-receive';
@@ -27,6 +30,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlatformActivities(deps),
     ...createFilingActivities(deps),
     ...createSendReceiveActivities(deps),
+    ...createCertificateActivities(deps),
+    ...createMandateActivities(deps),
+    ...createRunbookActivities(deps),
     ...createPortalActivities(deps),
   };
 }

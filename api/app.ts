@@ -22,6 +22,11 @@ import administrationRoutes from './routes/administrations';
 import messageTypeRoutes from './routes/message-types';
 import connectorTokenRoutes from './routes/connector-tokens';
 import certificateRoutes from './routes/certificates';
+import certificateGroupRoutes from './routes/certificate-groups';
+import certificateSettingRoutes from './routes/certificate-settings';
+import beconRoutes from './routes/becons';
+import mandateRoutes from './routes/mandates';
+import runbookRoutes from './routes/runbooks';
 import filingRoutes from './routes/filings';
 import messageRoutes from './routes/messages';
 import communicationLogRoutes from './routes/communication-log';
@@ -91,7 +96,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'administrations', description: 'Client administrations and their callbacks (H3)' },
         { name: 'message types', description: 'Blocked or unblocked message types (A4)' },
         { name: 'connector tokens', description: 'Tokens of administrations (A7)' },
-        { name: 'certificates', description: 'PKIoverheid certificates, sealed at rest' },
+        { name: 'certificates', description: 'PKIoverheid certificates, sealed at rest; groups, work certificate, choice (C1–C5, C7)' },
+        { name: 'becons', description: 'Becon numbers and clients\' master data per year (C1, C4)' },
+        { name: 'mandates', description: 'SBA and VIA mandates (C3, C6)' },
+        { name: 'runbooks', description: 'Certificate-change runbooks RB1–RB5' },
         { name: 'filings', description: 'Filings: prepare, read, reset (H10), resolve' },
         { name: 'messages', description: 'All messages, unknown return messages (ONB, H7) included' },
         { name: 'log', description: 'The communication log (H13)' },
@@ -119,7 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(administrationRoutes, { pool });
   await app.register(messageTypeRoutes, { pool });
   await app.register(connectorTokenRoutes, { pool });
-  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS') });
+  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue });
+  await app.register(certificateGroupRoutes, { pool });
+  await app.register(certificateSettingRoutes, { pool, clock: deps.clock });
+  await app.register(beconRoutes, { pool });
+  await app.register(mandateRoutes, { deps: filingDeps });
+  await app.register(runbookRoutes, { deps: filingDeps });
   await app.register(filingRoutes, { deps: filingDeps });
   await app.register(messageRoutes, { pool });
   await app.register(communicationLogRoutes, { pool });

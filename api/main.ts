@@ -5,7 +5,7 @@ import { runUntilSignalled } from '../lib/process';
 import { connectClient } from '../temporal/connection';
 import { buildApp } from './app';
 import { listHubs } from '../db/repositories/hubs';
-import { ensureSendReceiveSchedule } from './services/schedules';
+import { ensureCertificateExpirySchedule, ensureSendReceiveSchedule } from './services/schedules';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     await pool.end();
   });
   // Every hub's send/receive schedule exists and matches the hub (a new deployment, a restored database).
-  for (const hub of await listHubs(pool)) await ensureSendReceiveSchedule(temporal, config.temporal.taskQueue, hub);
+  for (const hub of await listHubs(pool)) {
+    await ensureSendReceiveSchedule(temporal, config.temporal.taskQueue, hub);
+    // C7: every hub's certificate expiry watch.
+    await ensureCertificateExpirySchedule(temporal, config.temporal.taskQueue, hub);
+  }
   await app.listen({ host: config.host, port: config.port });
 }
 

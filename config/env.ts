@@ -173,6 +173,13 @@ export const ENV_VARS = {
     default: '200',
     usedBy: ['simulator'],
   },
+  SIMULATOR_MANDATE_DAY_MS: {
+    description:
+      'Length of one simulated day in the simulator\'s mandate register (an SBA mandate becomes active 26 days after the ' +
+      'letter unless the client objects); also settable at the admin endpoint (PUT /admin/mandates/day).',
+    default: '1000',
+    usedBy: ['simulator'],
+  },
   SIMULATOR_REGISTRATIONS_FILE: {
     description:
       'JSON file of sender registrations ([{ senderIdentity, berichtsoort, belanghebbende }]; `*` matches any); an ' +

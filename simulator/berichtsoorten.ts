@@ -1,4 +1,5 @@
 import { childElements, parseXmlDocument } from '../integrations/xml/safe-xml';
+import { MANDATE_BERICHTSOORT_SPECS, isMandateBerichtsoort, mandatePayloadProblems } from './mandates';
 import type { Receiver } from './plans';
 
 /**
@@ -41,6 +42,8 @@ export const BERICHTSOORTEN: Record<string, BerichtsoortSpec> = {
     identifierScheme: 'http://www.kvk.nl/kvk-id',
     identityTypes: ['KvK'],
   },
+  // Mandate messages (provisional format): not XBRL; simulator/mandates.ts reads them.
+  ...MANDATE_BERICHTSOORT_SPECS,
 };
 
 /** The receiving parties' identities in aanleverResponse.identiteitOntvanger. */
@@ -57,6 +60,7 @@ const XLINK = 'http://www.w3.org/1999/xlink';
 
 /** Problems that make the payload not well-formed XBRL for its berichtsoort (→ 311 with VAS500). */
 export function payloadProblems(berichtsoort: string, belanghebbende: string, payload: Buffer): string[] {
+  if (isMandateBerichtsoort(berichtsoort)) return mandatePayloadProblems(berichtsoort, belanghebbende, payload);
   const spec = BERICHTSOORTEN[berichtsoort];
   if (!spec) return [`Berichtsoort ${berichtsoort} is onbekend.`];
   let doc: Document;

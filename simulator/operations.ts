@@ -3,6 +3,7 @@ import { LIMITS } from '../integrations/wus/protocol';
 import { childElements } from '../integrations/xml/safe-xml';
 import { BERICHTSOORTEN, RECEIVER_IDENTITIES, kvkDepositFacts, payloadProblems } from './berichtsoorten';
 import { planFor, scenarioOf, visibleStatuses, type PlannedStatus } from './plans';
+import { isMandateBerichtsoort } from './mandates';
 import { KoppelvlakViolation, RequestReader, type VerifiedRequest } from './requests';
 import { kv, kvIdentiteit, responseBody } from './soap';
 import type { ProcessRecord, SimulatorStore } from './store';
@@ -100,7 +101,9 @@ async function aanleveren(
 
   const kenmerk = randomUUID();
   const deliveredAt = ctx.now;
-  const authorised = await ctx.store.isRegistered(ctx.caller.identity, berichtsoort, belanghebbende.nummer);
+  // Any intermediary may ask the register for a mandate: that is what the mandate is for; no sender registration.
+  const mandate = isMandateBerichtsoort(berichtsoort);
+  const authorised = mandate || (await ctx.store.isRegistered(ctx.caller.identity, berichtsoort, belanghebbende.nummer));
   const problems = authorised ? payloadProblems(berichtsoort, belanghebbende.nummer, content.inhoud) : [];
   // A KvK deposit that will be accepted claims its financial year; KvK refuses a second deposit of the same year.
   const deposit = spec.receiver === 'kvk' && authorised && problems.length === 0 && !scenario ? kvkDepositFacts(content.inhoud) : null;
@@ -141,6 +144,7 @@ async function aanleveren(
   };
   try {
     await ctx.store.insertProcess(record);
+    if (mandate) await ctx.store.mandates.receive(record, content.inhoud, ctx.caller);
   } catch (err) {
     if (claimed) await ctx.store.releaseKvkDeposit(belanghebbende.nummer, deposit!.financialYear, kenmerk);
     throw err;
@@ -206,7 +210,11 @@ async function statussen(
   if (scenario === 'StatusInformatieFault') return { kind: 'fault', reason: 'scenario StatusInformatieFault' };
   if (scenario === 'OverbelastStatusInformatie') return { kind: 'http', status: 503 };
 
-  let visible = visibleStatuses(process.plan, process.deliveredAt, ctx.now, ctx.statusStepMs);
+  // A mandate process also reports the register's answer and later changes (provisional format).
+  const plan = isMandateBerichtsoort(process.berichtsoort)
+    ? [...process.plan, ...(await ctx.store.mandates.registerStatuses(process, ctx.statusStepMs))]
+    : process.plan;
+  let visible = visibleStatuses(plan, process.deliveredAt, ctx.now, ctx.statusStepMs);
   if (operation === 'getNieuweStatussenProces') {
     const already = await ctx.store.advanceCursor(ctx.caller.certificate.fingerprint256, kenmerk, visible.length);
     visible = visible.slice(already);

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from '../lib/logger';
 import { MAX_SOAP_MESSAGE_CHARS, SERVICES, type ServiceName } from '../integrations/wus/protocol';
 import type { FaultRule, Registration } from './config';
+import { handleMandateAdmin } from './mandates';
 import { handleOperation, subjectAttribute, type Caller } from './operations';
 import { visibleStatuses } from './plans';
 import { KoppelvlakViolation, verifyRequest } from './requests';
@@ -274,6 +275,8 @@ export class DigipoortSimulator {
         if (!process) return json(404, { error: 'unknown kenmerk' });
         return json(200, { ...process, visible: visibleStatuses(process.plan, process.deliveredAt, this.clock(), this.options.statusStepMs) });
       }
+      const mandateAnswer = await handleMandateAdmin(route, url, readJson, store.mandates);
+      if (mandateAnswer) return json(mandateAnswer.status, mandateAnswer.body);
       if (route === 'GET /admin/rejections') return json(200, await store.rejections(Number(url.searchParams.get('limit') ?? 50)));
       if (route === 'GET /admin/faults') return json(200, this.faults);
       if (route === 'PUT /admin/faults') {

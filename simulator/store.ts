@@ -1,5 +1,6 @@
 import { inTransaction, type Pool } from '../db/pool';
 import type { Registration } from './config';
+import { MandateRegister } from './mandates';
 import type { PlannedStatus } from './plans';
 
 /** The simulator's own PostgreSQL state: processes, cursors, registrations, refusals. Survives restarts. */
@@ -80,7 +81,12 @@ function fromRow(r: ProcessRow): ProcessRecord {
 }
 
 export class SimulatorStore {
-  constructor(private readonly pool: Pool) {}
+  /** The simulated Machtigingenregister (mandates). */
+  readonly mandates: MandateRegister;
+
+  constructor(private readonly pool: Pool) {
+    this.mandates = new MandateRegister(pool);
+  }
 
   async insertProcess(p: ProcessRecord): Promise<void> {
     await this.pool.query(

@@ -2,3 +2,6 @@
 export { platformCheck } from './platform-check';
 export { filing } from './filing';
 export { sendReceive } from './send-receive';
+export { mandate } from './mandate';
+export { certificateRunbook } from './certificate-runbook';
+export { certificateExpiryWatch } from './certificate-expiry';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
+import { RuleViolation } from '../../domain/errors';
 import { FILING_KIND_NAMES } from '../../domain/filings';
 import { participantNumberFromEnvironmentCode } from '../../domain/identifiers';
 import { assertPortalAllowed } from '../../domain/approval';
@@ -10,7 +11,7 @@ import { listHubs, toHub, type Hub } from '../../db/repositories/hubs';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { HubParams, HubSchema } from '../schemas/hubs';
-import { deleteSendReceiveSchedule, ensureSendReceiveSchedule } from '../services/schedules';
+import { deleteHubSchedules, ensureSendReceiveSchedule } from '../services/schedules';
 
 const view = (hub: Hub) => ({
   id: hub.id,
@@ -124,6 +125,20 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
       );
       const mode = body.certificateMode ?? current[0].certificate_mode;
       if (body.portalEnabled ?? current[0].portal_enabled) assertPortalAllowed(mode);
+      if (body.portalEnabled === true) {
+        // A3 per administration too: one that files with a service provider's certificate keeps the portal off.
+        const { rows: providers } = await pool.query<{ name: string }>(
+          `SELECT name FROM administrations WHERE hub_id = $1 AND certificate_mode = 'service-provider' ORDER BY name LIMIT 5`,
+          [request.hub!.id],
+        );
+        if (providers.length) {
+          throw new RuleViolation(
+            'A3',
+            `portal approval needs the firm's own certificate, but administration ${providers.map((p) => `"${p.name}"`).join(', ')} file(s) with a service provider's certificate: switch them to the own certificate first`,
+            'conflict',
+          );
+        }
+      }
       const { rows } = await pool.query(
         `UPDATE hubs SET name = COALESCE($2, name), send_receive_interval_seconds = COALESCE($3, send_receive_interval_seconds),
                 connector_allowlist = COALESCE($4, connector_allowlist), certificate_mode = COALESCE($5, certificate_mode),
@@ -168,7 +183,7 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
         await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, step: 'route message', level: 'I', text: `hub removed by ${request.staff?.name}; ${rowCount} unsent messages held as needs action (H12)` });
         return rowCount ?? 0;
       });
-      await deleteSendReceiveSchedule(temporal, hub.participantNumber);
+      await deleteHubSchedules(temporal, hub.participantNumber);
       return { held };
     },
   );

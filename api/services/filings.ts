@@ -29,6 +29,7 @@ import { writeLog } from '../../db/repositories/communication-log';
 import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repositories/hubs';
 import { toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
 import type { XbrlHeader } from '../../integrations/xbrl/header';
+import { beconNumberFor } from '../../db/repositories/certificates';
 import { buildIcpInstance, readIcpInstance } from '../../integrations/xbrl/icp';
 import { buildSupplementInstance, readSupplementInstance } from '../../integrations/xbrl/supplement';
 import { buildVatReturnInstance, readVatReturnInstance } from '../../integrations/xbrl/vat-return';
@@ -128,10 +129,15 @@ function vatFigures(request: FilingRequest): VatFigures {
   return { turnover, vat, '5b': euros(figures.inputTax, 'figures.inputTax') ?? 0 };
 }
 
-function header(request: FilingRequest, messageReference: string, now: Date): XbrlHeader {
+/**
+ * The XBRL header. With the client's Becon (C4: its master data for the period's year, latest year up to it) the firm
+ * files as intermediary: ContactType INT and the Becon as TaxConsultantNumber; without one, as the taxpayer (BPL).
+ */
+function header(request: FilingRequest, messageReference: string, now: Date, beconNumber?: string): XbrlHeader {
   if (!request.contact) throw new ValidationError('contact', 'the contact person (initials, surname, telephone) is required');
   return {
-    contactType: 'BPL',
+    contactType: beconNumber ? 'INT' : 'BPL',
+    ...(beconNumber ? { taxConsultantNumber: beconNumber } : {}),
     contactInitials: request.contact.initials,
     contactPrefix: request.contact.prefix,
     contactSurname: request.contact.surname,
@@ -165,6 +171,7 @@ export function buildContent(
   period: TaxPeriod,
   reference: string,
   now: Date,
+  beconNumber?: string,
 ): string {
   if (request.instance !== undefined) {
     if (looksLikeUbl(request.instance)) refuseEInvoice();
@@ -191,7 +198,7 @@ export function buildContent(
     }
     return request.instance;
   }
-  const h = header(request, reference, now);
+  const h = header(request, reference, now, beconNumber);
   if (kind === 'vat-return') {
     return buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header: h });
   }
@@ -293,12 +300,13 @@ export async function prepareFiling(
   assertNoReturnAwaitingApproval(kind, period, waiting[0].n);
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
-  buildContent(kind, request, identifier, period, draftReference, now);
+  const beconNumber = kind === 'kvk-annual-report' ? undefined : await beconNumberFor(deps.pool, organisation.id, period.year);
+  buildContent(kind, request, identifier, period, draftReference, now, beconNumber);
 
   const prepared = await inTransaction(deps.pool, async (client: PoolClient) => {
     await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [hub.id]);
     const number = await nextMessageNumber(client, hub.id);
-    const content = buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now);
+    const content = buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now, beconNumber);
     const key = filingKey(organisation.id, kind, formatPeriod(period));
     const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
       'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',

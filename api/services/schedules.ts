@@ -1,40 +1,93 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import type { Hub } from '../../db/repositories/hubs';
+import { certificateExpiryScheduleId, certificateExpiryWatch, type CertificateExpiryInput } from '../../workflows/certificate-expiry';
 import { sendReceive, sendReceiveScheduleId, type SendReceiveInput } from '../../workflows/send-receive';
 import { HubAttribute } from '../../workflows/search-attributes';
 
-/** H8: the hub's send/receive Schedule (`send-receive-<participant>`), created or brought in line with the hub. */
-export async function ensureSendReceiveSchedule(client: Client, taskQueue: string, hub: Hub): Promise<void> {
-  const scheduleId = sendReceiveScheduleId(hub.participantNumber);
-  const input: SendReceiveInput = { hubId: hub.id, participant: hub.participantNumber, trigger: 'schedule' };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: sendReceive,
-    workflowId: scheduleId,
-    taskQueue,
-    args: [input] as [SendReceiveInput],
-    typedSearchAttributes: [{ key: HubAttribute, value: hub.participantNumber }],
-  };
-  const spec = { intervals: [{ every: `${hub.sendReceiveIntervalSeconds} seconds` }] };
-  const handle = client.schedule.getHandle(scheduleId);
+/**
+ * A hub's Schedule, created or brought in line with the hub: updated when it exists, created otherwise (and a
+ * concurrent creation by another request counts as done). Never overlapping runs.
+ */
+async function ensureSchedule(
+  client: Client,
+  scheduleId: string,
+  options: { spec: ScheduleSpec; action: ScheduleOptionsAction; catchupWindow: string; purpose: string },
+): Promise<void> {
+  const { spec, action } = options;
   try {
-    await handle.update((previous) => ({ ...previous, spec, action }));
+    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
-      memo: { purpose: `send and receive for hub ${hub.participantNumber}` },
-    });
+    try {
+      await client.schedule.create({
+        scheduleId,
+        spec,
+        action,
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: options.catchupWindow },
+        memo: { purpose: options.purpose },
+      });
+    } catch (created) {
+      if (!(created instanceof ScheduleAlreadyRunning)) throw created;
+    }
   }
 }
 
-export async function deleteSendReceiveSchedule(client: Client, participant: string): Promise<void> {
+async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
   try {
-    await client.schedule.getHandle(sendReceiveScheduleId(participant)).delete();
+    await client.schedule.getHandle(scheduleId).delete();
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
+}
+
+/** H8: the hub's send/receive Schedule (`send-receive-<participant>`), at the hub's interval. */
+export async function ensureSendReceiveSchedule(client: Client, taskQueue: string, hub: Hub): Promise<void> {
+  const scheduleId = sendReceiveScheduleId(hub.participantNumber);
+  const input: SendReceiveInput = { hubId: hub.id, participant: hub.participantNumber, trigger: 'schedule' };
+  await ensureSchedule(client, scheduleId, {
+    spec: { intervals: [{ every: `${hub.sendReceiveIntervalSeconds} seconds` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: sendReceive,
+      workflowId: scheduleId,
+      taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: HubAttribute, value: hub.participantNumber }],
+    },
+    catchupWindow: '1 minute',
+    purpose: `send and receive for hub ${hub.participantNumber}`,
+  });
+}
+
+/** C7: the hub's daily certificate expiry watch (`certificate-expiry-<participant>`). */
+export async function ensureCertificateExpirySchedule(client: Client, taskQueue: string, hub: Pick<Hub, 'id' | 'participantNumber'>): Promise<void> {
+  const scheduleId = certificateExpiryScheduleId(hub.participantNumber);
+  const input: CertificateExpiryInput = { hubId: hub.id, participant: hub.participantNumber };
+  await ensureSchedule(client, scheduleId, {
+    spec: { intervals: [{ every: '1 day' }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: certificateExpiryWatch,
+      workflowId: scheduleId,
+      taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: HubAttribute, value: hub.participantNumber }],
+    },
+    // A missed day is caught up once; the watch never warns the same threshold twice anyway.
+    catchupWindow: '1 day',
+    purpose: `certificate expiry watch for hub ${hub.participantNumber}`,
+  });
+}
+
+/** A deleted hub's Schedules go with it. */
+export async function deleteHubSchedules(client: Client, participant: string): Promise<void> {
+  await deleteSchedule(client, sendReceiveScheduleId(participant));
+  await deleteSchedule(client, certificateExpiryScheduleId(participant));
 }

@@ -134,4 +134,24 @@ describe('filing hub: VAT, ICP and supplement filings from administration to Dig
     const filings = (await call(api, 'GET', `/api/hubs/${hub.participant}/filings`)).json() as { berichtsoort: string; lifecycle: number }[];
     expect(filings.map((f) => f.berichtsoort).sort()).toEqual(['ICP', 'OBSUP']);
   });
+
+  it("C4: with the client's Becon for the year the firm files as intermediary (ContactType INT, TaxConsultantNumber)", async () => {
+    const hub = await createTestHub(api);
+    const without = await postViaConnector(api, hub, vatReturnRequest(hub, '2025-Q4'));
+    expect(without.statusCode).toBe(202);
+    const plain = await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${without.json().number}/content`);
+    expect(plain.body).toMatch(/ContactType[^>]*>BPL</);
+    expect(plain.body).not.toContain('TaxConsultantNumber');
+
+    expect((await call(api, 'POST', `/api/hubs/${hub.participant}/becons`, { number: '123456', name: 'Kantoor Noord' })).statusCode).toBe(201);
+    const masterData = await call(api, 'PUT', `/api/hubs/${hub.participant}/clients/${hub.organisationId}/master-data/2025`, { beconNumber: '123456' });
+    expect(masterData.statusCode).toBe(200);
+    const withBecon = await postViaConnector(api, hub, vatReturnRequest(hub, '2026-Q1'));
+    expect(withBecon.statusCode).toBe(202);
+    const content = await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${withBecon.json().number}/content`);
+    expect(content.body).toMatch(/ContactType[^>]*>INT</);
+    expect(content.body).toMatch(/TaxConsultantNumber[^>]*>123456</);
+    const final = await sendReceiveUntil(api, hub, withBecon.json().number, (f) => f.lifecycle === 80);
+    expect(final.digipoortStatus).toBe('500');
+  });
 });

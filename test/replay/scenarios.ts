@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { startRunbook } from '../../api/services/runbooks';
 import { vatDueDate } from '../../domain/deadlines';
+import { findHubById } from '../../db/repositories/hubs';
+import { buildMandateMessage } from '../../integrations/mandates/format';
+import { certificateExpiryWatch } from '../../workflows/certificate-expiry';
 import { parsePeriod } from '../../domain/periods';
 import { decideFilingUpdate, filingStateQuery, filingWorkflowId } from '../../workflows/filing';
 import { platformCheck, platformCheckWorkflowId } from '../../workflows/platform-check';
@@ -6,6 +11,19 @@ import { buildTestApp } from '../helpers/api';
 import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { addContactPerson, enablePortal, kvkRequest, waitForLifecycle } from '../helpers/portal';
 import type { TestContext } from '../helpers/temporal';
+import {
+  addBecon,
+  addClient,
+  lettersFor,
+  mandate as readMandate,
+  mandateInState,
+  requestMandate,
+  setMandateDay,
+  until,
+  uploadCertificate,
+  type TestClient,
+} from '../helpers/certificates';
+import { simulatorAdmin, wusClientFor } from '../helpers/wus';
 
 /** Workflow runs whose histories are recorded (scripts/record-histories.ts) and replayed (replay.test.ts). */
 export interface HistoryScenario {
@@ -145,4 +163,170 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
         return workflowId;
       }),
   },
+
 ];
+
+// --- certificates, mandates and runbooks ------------------------------------------------------------------------
+
+/** A mandate request through the API (C3 confirmed), waited for until the workflow's record reaches `state`. */
+async function requestedMandate(api: Api, hub: TestHub, client: TestClient, body: Record<string, unknown>, state: string): Promise<{ id: string; workflowId: string }> {
+  const res = await requestMandate(api, hub.participant, { organisationId: client.organisationId, ...body });
+  if (res.statusCode !== 202) throw new Error(`mandate: ${res.statusCode} ${res.body}`);
+  const { id, workflowId } = res.json() as { id: string; workflowId: string };
+  await mandateInState(api, hub.participant, id, state);
+  return { id, workflowId };
+}
+
+async function revokedAndDone(ctx: TestContext, api: Api, hub: TestHub, mandate: { id: string; workflowId: string }): Promise<string> {
+  const revoked = await call(api, 'POST', `/api/hubs/${hub.participant}/mandates/${mandate.id}/revoke`);
+  if (revoked.statusCode !== 202) throw new Error(`revoke: ${revoked.statusCode} ${revoked.body}`);
+  await mandateInState(api, hub.participant, mandate.id, 'REVOKED');
+  await ctx.client.workflow.getHandle(mandate.workflowId).result();
+  return mandate.workflowId;
+}
+
+/** Runs a runbook through the API from its plan to the end. */
+async function confirmedRunbook(api: Api, hub: TestHub, id: string): Promise<void> {
+  const phase = (want: string) =>
+    until(`runbook ${want}`, async () => {
+      const r = (await call(api, 'GET', `/api/hubs/${hub.participant}/runbooks/${id}`)).json() as { phase: string; reason: string | null };
+      if (r.phase === 'paused' || r.phase === 'failed') throw new Error(`runbook ${r.phase}: ${r.reason}`);
+      return r.phase === want ? r : undefined;
+    }, 180_000);
+  await phase('awaiting-confirmation');
+  const confirmed = await call(api, 'POST', `/api/hubs/${hub.participant}/runbooks/${id}/confirm`);
+  if (confirmed.statusCode !== 202) throw new Error(`confirm: ${confirmed.statusCode} ${confirmed.body}`);
+  await phase('completed');
+}
+
+/** A hub whose client under Becon 200001 has an active SBA mandate with the work certificate, and Willemsen's certificate uploaded. */
+async function hubWithMandateToMove(api: Api) {
+  await setMandateDay(50);
+  const hub = await createTestHub(api);
+  const willemsen = await uploadCertificate(api, hub.participant, 'willemsen');
+  await addBecon(api, hub.participant, '200001', 'Willemsen');
+  const client = await addClient(api, hub.participant, 'Klant verhuizend', { 2026: '200001' });
+  await requestedMandate(api, hub, client, { service: 'SBA', year: 2026 }, 'ACTIVE');
+  return { hub, willemsen };
+}
+
+HISTORY_SCENARIOS.push(
+  {
+    // SBA: requested (sent exactly once), ONTVANGEN, ACTIVE after 26 simulated days, revoked on request.
+    name: 'mandate-sba-revoked-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        await setMandateDay(50);
+        const hub = await createTestHub(api);
+        const client = await addClient(api, hub.participant, 'Klant SBA opgenomen', {});
+        const sba = await requestedMandate(api, hub, client, { service: 'SBA', year: now.getUTCFullYear() }, 'ACTIVE');
+        return revokedAndDone(ctx, api, hub, sba);
+      }),
+  },
+  {
+    // VIA: ONTVANGEN, the activation code from the letter (update), ACTIVE, then revoked.
+    name: 'mandate-via-activated-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        await setMandateDay(50);
+        const hub = await createTestHub(api);
+        const client = await addClient(api, hub.participant, 'Klant VIA opgenomen', {});
+        const via = await requestedMandate(api, hub, client, { service: 'VIA', year: now.getUTCFullYear(), continuing: true }, 'ONTVANGEN');
+        const [letter] = await lettersFor(client.fiscalNumber);
+        const activated = await call(api, 'POST', `/api/hubs/${hub.participant}/mandates/${via.id}/activate`, { activationCode: letter.letter!.activeringscode! });
+        if (activated.statusCode !== 202) throw new Error(`activate: ${activated.statusCode} ${activated.body}`);
+        await mandateInState(api, hub.participant, via.id, 'ACTIVE');
+        return revokedAndDone(ctx, api, hub, via);
+      }),
+  },
+  {
+    // An ambiguous request with two candidate processes waits for a person, who adopts its process (signal); then
+    // ACTIVE and revoked.
+    name: 'mandate-needs-human-adopted-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        await setMandateDay(50);
+        const hub = await createTestHub(api);
+        const client = await addClient(api, hub.participant, 'Klant twijfel opgenomen', {});
+        await wusClientFor('holding').aanleveren({
+          berichtsoort: 'Machtiging_aanvragen',
+          aanleverkenmerk: `EXTRA-${hub.participant}-${randomUUID().slice(0, 8)}`,
+          identiteitBelanghebbende: { nummer: client.fiscalNumber, type: 'Fi' },
+          rolBelanghebbende: 'Intermediair',
+          berichtInhoud: {
+            mimeType: 'application/xml',
+            bestandsnaam: 'machtiging.xml',
+            inhoud: Buffer.from(buildMandateMessage({ purpose: 'request', service: 'SBA', year: 2020, continuing: false, fiscalNumber: client.fiscalNumber }), 'utf8'),
+          },
+        });
+        await simulatorAdmin.addFault({ kind: 'http500-after', bodyContains: `MA${hub.participant}-`, count: 1 });
+        const res = await requestMandate(api, hub.participant, { organisationId: client.organisationId, service: 'SBA', year: now.getUTCFullYear() });
+        if (res.statusCode !== 202) throw new Error(`mandate: ${res.statusCode} ${res.body}`);
+        const { id, workflowId } = res.json() as { id: string; workflowId: string };
+        const waiting = await until('the request to wait for a person', async () => {
+          const m = await readMandate(api, hub.participant, id);
+          return m.messages[0]?.deliveryState === 'needs_human' ? m : undefined;
+        });
+        const { processes } = await simulatorAdmin.get<{ processes: { kenmerk: string }[] }>(`/admin/deliveries?aanleverkenmerk=${waiting.messages[0].aanleverkenmerk}`);
+        const resolved = await call(api, 'POST', `/api/hubs/${hub.participant}/mandates/${id}/resolve`, { how: 'adopted', kenmerk: processes[0].kenmerk });
+        if (resolved.statusCode !== 202) throw new Error(`resolve: ${resolved.statusCode} ${resolved.body}`);
+        await mandateInState(api, hub.participant, id, 'ACTIVE');
+        return revokedAndDone(ctx, api, hub, { id, workflowId });
+      }),
+  },
+  {
+    // RB1: plan, confirmation (update), the steps, one mandate revoked and requested again through child workflows.
+    name: 'certificate-runbook-rb1-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        const { hub, willemsen } = await hubWithMandateToMove(api);
+        const started = await call(api, 'POST', `/api/hubs/${hub.participant}/runbooks`, {
+          kind: 'RB1',
+          groups: [{ name: 'Willemsen', certificateId: willemsen.id, beconNumbers: ['200001'] }],
+        });
+        if (started.statusCode !== 202) throw new Error(`runbook: ${started.statusCode} ${started.body}`);
+        await confirmedRunbook(api, hub, started.json().id);
+        await ctx.client.workflow.getHandle(started.json().workflowId).result();
+        return started.json().workflowId as string;
+      }),
+  },
+  {
+    // The same with a small history bound: the recorded run is one that continued as new in the middle of the steps.
+    name: 'certificate-runbook-continued-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        const { hub, willemsen } = await hubWithMandateToMove(api);
+        const started = await startRunbook(
+          { pool: ctx.pool, temporal: ctx.client, taskQueue: ctx.config.temporal.taskQueue },
+          (await findHubById(ctx.pool, hub.hubId))!,
+          { kind: 'RB1', groups: [{ name: 'Willemsen', certificateId: willemsen.id, beconNumbers: ['200001'] }] },
+          'staff recorded',
+          { historyLimit: 40 },
+        );
+        await confirmedRunbook(api, hub, started.id);
+        const handle = ctx.client.workflow.getHandle(started.workflowId);
+        await handle.result();
+        const description = await handle.describe();
+        if (description.runId === description.raw.workflowExecutionInfo?.firstRunId) throw new Error('the runbook did not continue as new');
+        return started.workflowId;
+      }),
+  },
+  {
+    // C7: the daily watch finds a certificate in use 20 days before it expires (the 30-day warning, RB5 proposed).
+    name: 'certificate-expiry-watch-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        const hub = await createTestHub(api);
+        const work = (await call(api, 'GET', `/api/hubs/${hub.participant}/certificate-settings`)).json().workCertificateId as string;
+        await ctx.pool.query(`UPDATE certificates SET valid_to = now() + interval '20 days' WHERE id = $1`, [work]);
+        await uploadCertificate(api, hub.participant, 'jansen');
+        const workflowId = `certificate-expiry-${hub.participant}-recorded-${randomUUID().slice(0, 8)}`;
+        await ctx.client.workflow.execute(certificateExpiryWatch, {
+          workflowId,
+          taskQueue: ctx.config.temporal.taskQueue,
+          args: [{ hubId: hub.hubId, participant: hub.participant }],
+        });
+        return workflowId;
+      }),
+  },
+);

@@ -1,0 +1,275 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { RuleViolation, ValidationError } from '../../domain/errors';
+import { mandateView, messagesOf, type MandateRow } from '../../db/repositories/mandates';
+import { ErrorResponse } from '../schemas/common';
+import {
+  activateMandate,
+  checkMandate,
+  loadMandate,
+  previewMandateRequest,
+  requestMandate,
+  resolveMandate,
+  revokeMandate,
+  type MandatePreview,
+  type MandateServiceDeps,
+} from '../services/mandates';
+
+/**
+ * SBA and VIA mandates (C6): request one or many (a dry run shows the certificate and the name on the client's letter
+ * first, C3), check the state, activate a VIA mandate with the code from the letter, revoke. One `mandate` workflow
+ * per mandate sends and follows it.
+ */
+const MessageSchema = Type.Object({
+  purpose: Type.String(),
+  berichtsoort: Type.String(),
+  deliveryState: Type.String(),
+  aanleverkenmerk: Type.Union([Type.String(), Type.Null()]),
+  kenmerk: Type.Union([Type.String(), Type.Null()]),
+  certificateId: Type.String(),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  outcomeReason: Type.Union([Type.String(), Type.Null()]),
+  submittedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+const MandateSchema = Type.Object({
+  id: Type.String(),
+  organisationId: Type.String(),
+  service: Type.String(),
+  year: Type.Integer(),
+  continuing: Type.Boolean(),
+  sequence: Type.Integer(),
+  state: Type.String({ description: 'REQUESTED, ONTVANGEN, ACTIVE, REJECTED, REVOKED or EXPIRED.' }),
+  certificateId: Type.String(),
+  intermediaryKvkNumber: Nullable(Type.String()),
+  letterName: Nullable(Type.String({ description: 'C3: the firm name on the letter to the client.' })),
+  workflowId: Type.String(),
+  requestedBy: Type.String(),
+  runbookId: Nullable(Type.String()),
+  replacesMandateId: Nullable(Type.String()),
+  revokeRequestedAt: Nullable(Type.String()),
+  revokeFailedReason: Nullable(Type.String()),
+  checkProblem: Nullable(Type.String({ description: "Why the last check of the register's answer could not be made (the state is unchanged), e.g. an expired certificate." })),
+  reason: Nullable(Type.String()),
+  objectionDeadline: Nullable(Type.String()),
+  stateChangedAt: Type.String(),
+  createdAt: Type.String(),
+  messages: Type.Array(MessageSchema),
+});
+
+const PreviewSchema = Type.Object({
+  organisationId: Type.String(),
+  service: Type.String(),
+  year: Type.Integer(),
+  continuing: Type.Boolean(),
+  certificateId: Type.String(),
+  certificateLabel: Type.String(),
+  letterName: Type.String({ description: 'C3: the firm name the tax authority will print on the letter.' }),
+  beconNumber: Nullable(Type.String()),
+});
+
+const RequestFields = {
+  service: Type.Union([Type.Literal('SBA'), Type.Literal('VIA')]),
+  year: Type.Integer({ minimum: 2000, maximum: 2100 }),
+  continuing: Type.Optional(Type.Boolean({ description: 'Doorlopend: this year and every later one, until revoked.' })),
+  dryRun: Type.Optional(Type.Boolean({ description: 'Show the certificate and letter name (C3) without requesting.' })),
+};
+
+const ConfirmLetterName = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'C3: the firm name the letter will show, exactly as the dry run answered it; required unless `dryRun`. A name that changed since is refused (409 C3).',
+});
+const ConfirmLetterNames = Type.Record(Type.String({ format: 'uuid' }), Type.String({ minLength: 1, maxLength: 200 }), {
+  maxProperties: 1000,
+  description: "C3: per certificate id, the letter name confirmed (the dry run's `confirmLetterNames`); a client whose certificate's name is missing or changed is refused with C3.",
+});
+
+const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async (app, { deps }) => {
+  const { pool } = deps;
+  const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
+  const security = [{ staffToken: [] }];
+  const Params = Type.Object({ participant: Type.String() });
+  const IdParams = Type.Object({ participant: Type.String(), id: Type.String({ format: 'uuid' }) });
+  const actor = (name?: string) => `staff ${name ?? 'unknown'}`;
+  const full = async (row: MandateRow) => mandateView(row, await messagesOf(pool, row.id));
+
+  app.get(
+    '/api/hubs/:participant/mandates',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'List mandates',
+        security,
+        params: Params,
+        querystring: Type.Object({
+          organisationId: Type.Optional(Type.String({ format: 'uuid' })),
+          service: Type.Optional(Type.String()),
+          year: Type.Optional(Type.Integer()),
+          state: Type.Optional(Type.String()),
+          certificateId: Type.Optional(Type.String({ format: 'uuid' })),
+        }),
+        response: { 200: Type.Array(MandateSchema) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { rows } = await pool.query<MandateRow>(
+        `SELECT * FROM mandates WHERE hub_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR service = $3)
+            AND ($4::int IS NULL OR year = $4) AND ($5::text IS NULL OR state = $5) AND ($6::uuid IS NULL OR certificate_id = $6)
+          ORDER BY created_at, id`,
+        [request.hub!.id, q.organisationId ?? null, q.service ?? null, q.year ?? null, q.state ?? null, q.certificateId ?? null],
+      );
+      return Promise.all(rows.map(full));
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Request a mandate for one client (C6)',
+        description:
+          'Signed with the certificate of the client\'s Becon in its latest year (C4). `dryRun` answers 200 with that certificate and the name on the letter (C3) and stores nothing; otherwise, with `confirmLetterName` exactly that name, 202 with the mandate, whose workflow sends it. C3: 422 without `confirmLetterName`, 409 when the name changed since. 409 C6 when the client already has an open mandate for the service and year; 409 RB while a runbook holds the certificate.',
+        security,
+        params: Params,
+        body: Type.Object({ organisationId: Type.String({ format: 'uuid' }), ...RequestFields, confirmLetterName: Type.Optional(ConfirmLetterName) }, { additionalProperties: false }),
+        response: { 200: PreviewSchema, 202: MandateSchema, 409: ErrorResponse, 422: ErrorResponse, 503: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { dryRun, confirmLetterName, ...input } = request.body;
+      if (dryRun) return reply.status(200).send(await previewMandateRequest(deps, request.hub!, input));
+      const created = await requestMandate(deps, request.hub!, { ...input, confirmLetterName }, actor(request.staff?.name));
+      return reply.status(202).header('Location', `/api/hubs/${request.hub!.participantNumber}/mandates/${created.id}`).send(created);
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/collective',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Request mandates for many clients at once (C6)',
+        description:
+          'For the listed clients, or `all` clients of the hub. Each refusal names its rule; the others go ahead. `dryRun` shows each certificate and letter name (C3), and `confirmLetterNames` (per certificate id, its letter name) to send back with the request: a client whose certificate\'s name is not confirmed, or changed since, is refused with C3.',
+        security,
+        params: Params,
+        body: Type.Object(
+          {
+            organisationIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 5000 })),
+            all: Type.Optional(Type.Boolean()),
+            ...RequestFields,
+            confirmLetterNames: Type.Optional(ConfirmLetterNames),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            requested: Type.Array(Type.Union([MandateSchema, PreviewSchema])),
+            refused: Type.Array(Type.Object({ organisationId: Type.String(), rule: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+            confirmLetterNames: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Dry run: per certificate id, the letter name to confirm (C3).' })),
+          }),
+          422: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const hub = request.hub!;
+      const { organisationIds, all, dryRun, confirmLetterNames, ...key } = request.body;
+      if (!all && !organisationIds?.length) throw new ValidationError('organisationIds', 'name the clients, or set all');
+      const ids = all ? (await pool.query<{ id: string }>('SELECT id FROM organisations WHERE hub_id = $1 ORDER BY name, id', [hub.id])).rows.map((r) => r.id) : organisationIds!;
+      const requested: unknown[] = [];
+      const refused: { organisationId: string; rule: string | null; message: string }[] = [];
+      const toConfirm: Record<string, string> = {};
+      for (const organisationId of ids) {
+        try {
+          if (dryRun) {
+            const preview: MandatePreview = await previewMandateRequest(deps, hub, { organisationId, ...key });
+            toConfirm[preview.certificateId] = preview.letterName;
+            requested.push(preview);
+          } else {
+            // C3: the name confirmed for the certificate this client's request would be signed with.
+            const { certificateId } = await previewMandateRequest(deps, hub, { organisationId, ...key });
+            requested.push(await requestMandate(deps, hub, { organisationId, ...key, confirmLetterName: confirmLetterNames?.[certificateId] }, actor(request.staff?.name)));
+          }
+        } catch (err) {
+          if (err instanceof RuleViolation) refused.push({ organisationId, rule: err.rule, message: err.message });
+          else if (err instanceof ValidationError) refused.push({ organisationId, rule: null, message: err.message });
+          else throw err;
+        }
+      }
+      return reply.status(202).send({ requested: requested as never[], refused, ...(dryRun ? { confirmLetterNames: toConfirm } : {}) });
+    },
+  );
+
+  app.get(
+    '/api/hubs/:participant/mandates/:id',
+    { ...guard, schema: { tags: ['mandates'], summary: 'Read a mandate with its messages', security, params: IdParams, response: { 200: MandateSchema, 404: ErrorResponse } } },
+    async (request) => full(await loadMandate(deps, request.hub!, request.params.id)),
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/:id/check',
+    {
+      ...guard,
+      schema: { tags: ['mandates'], summary: "Check the request's state at Digipoort now", description: '202: the mandate\'s workflow checks at once (an open mandate whose workflow is gone gets it started again, which sends what is still unsent); read the mandate again for the result.', security, params: IdParams, response: { 202: MandateSchema, 404: ErrorResponse } },
+    },
+    async (request, reply) => reply.status(202).send(await full(await checkMandate(deps, request.hub!, request.params.id))),
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/:id/resolve',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Resolve an ambiguous mandate submission',
+        description:
+          'After an ambiguous aanleveren that reconcile could not settle (the message waits for a person, `deliveryState` needs_human): `{ "how": "adopted", "kenmerk": ... }` takes that Digipoort process as the message\'s, `{ "how": "resend" }` allows it to be sent again. 409 C6 when no message of the mandate waits for a person.',
+        security,
+        params: IdParams,
+        body: Type.Union([
+          Type.Object({ how: Type.Literal('adopted'), kenmerk: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
+          Type.Object({ how: Type.Literal('resend') }, { additionalProperties: false }),
+        ]),
+        response: { 202: MandateSchema, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await resolveMandate(deps, request.hub!, request.params.id, request.body, actor(request.staff?.name))),
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/:id/activate',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Activate a VIA mandate with the code from the client\'s letter (C6)',
+        description: 'Only a VIA mandate in state ONTVANGEN; the code (XXX-XXX-XXXX) goes to Digipoort, and the mandate becomes ACTIVE when the register accepts it.',
+        security,
+        params: IdParams,
+        body: Type.Object({ activationCode: Type.String({ maxLength: 20 }) }, { additionalProperties: false }),
+        response: { 202: MandateSchema, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await activateMandate(deps, request.hub!, request.params.id, request.body.activationCode)),
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/:id/revoke',
+    {
+      ...guard,
+      schema: { tags: ['mandates'], summary: 'Revoke a mandate (C6)', security, params: IdParams, response: { 202: MandateSchema, 404: ErrorResponse, 409: ErrorResponse } },
+    },
+    async (request, reply) => reply.status(202).send(await revokeMandate(deps, request.hub!, request.params.id, actor(request.staff?.name))),
+  );
+};
+
+export default mandates;

@@ -1,0 +1,243 @@
+import {
+  assertUsable,
+  latestYear,
+  letterNameOf,
+  ownCertificateForClient,
+  type CertificateChoice,
+  type CertificateFacts,
+} from '../../domain/certificates';
+import {
+  assertLetterNameConfirmed,
+  assertMandateRequest,
+  assertNoOpenMandate,
+  fiscalNumberOf,
+  mandateWorkflowId,
+  OPEN_MANDATE_STATES,
+  type MandateService,
+  type MandateState,
+} from '../../domain/mandates';
+import { RuleViolation } from '../../domain/errors';
+import { buildMandateMessage, MANDATE_BERICHTSOORTEN, type MandatePurpose } from '../../integrations/mandates/format';
+import type { Pool, PoolClient } from '../pool';
+import { loadCertificateSituation, masterDataOf } from './certificates';
+
+/** Mandate records (C6) and their Digipoort messages. */
+type Db = Pool | PoolClient;
+
+export interface MandateRow {
+  id: string;
+  hub_id: string;
+  organisation_id: string;
+  service: MandateService;
+  year: number;
+  continuing: boolean;
+  sequence: number;
+  state: MandateState;
+  certificate_id: string;
+  intermediary_kvk: string | null;
+  letter_name: string | null;
+  becon_id: string | null;
+  fiscal_number: string;
+  workflow_id: string;
+  requested_by: string;
+  runbook_id: string | null;
+  replaces_mandate_id: string | null;
+  revoke_requested_at: Date | null;
+  revoke_requested_by: string | null;
+  revoke_failed_reason: string | null;
+  check_problem: string | null;
+  reason: string | null;
+  objection_deadline: Date | null;
+  state_changed_at: Date;
+  created_at: Date;
+}
+
+export interface MandateMessageRow {
+  id: string;
+  seq: number;
+  mandate_id: string;
+  purpose: MandatePurpose;
+  berichtsoort: string;
+  certificate_id: string;
+  content_xml: string;
+  delivery_state: 'ready' | 'submitting' | 'submitted' | 'failed' | 'needs_human';
+  aanleverkenmerk: string | null;
+  kenmerk: string | null;
+  attempt: number;
+  attempt_started_at: Date | null;
+  submitted_at: Date | null;
+  outcome: string | null;
+  outcome_reason: string | null;
+  created_at: Date;
+}
+
+export interface MandateRequest {
+  hubId: string;
+  participant: string;
+  organisationId: string;
+  service: string;
+  year: number;
+  continuing: boolean;
+  requestedBy: string;
+  runbookId?: string;
+  replacesMandateId?: string;
+  /**
+   * C3: the letter name the requester was shown and confirms; null: none was confirmed (refused). Undefined only for
+   * a runbook's requests, whose plan showed the letter names and was confirmed as a whole.
+   */
+  confirmLetterName?: string | null;
+  now: Date;
+}
+
+export interface ResolvedMandateRequest {
+  service: MandateService;
+  fiscalNumber: string;
+  choice: CertificateChoice;
+  certificate: CertificateFacts;
+  /** C3: the firm name the client's letter will show. */
+  letterName: string;
+  beconId: string | null;
+  beconNumber: string | null;
+}
+
+/**
+ * Everything a request needs, checked: the client and its fiscal number, no open mandate for the same service and
+ * year (C6), and the certificate of the client's Becon in its latest year (C4, C1) that is not expired (C7).
+ * Throws RuleViolation / ValidationError; changes nothing.
+ */
+export async function resolveMandateRequest(db: Db, request: MandateRequest): Promise<ResolvedMandateRequest> {
+  const key = { service: request.service, year: request.year, continuing: request.continuing };
+  assertMandateRequest(key);
+  const { rows: organisation } = await db.query<{ ob_number: string | null }>('SELECT ob_number FROM organisations WHERE id = $1 AND hub_id = $2', [
+    request.organisationId,
+    request.hubId,
+  ]);
+  if (!organisation[0]) throw new RuleViolation('C6', `client ${request.organisationId} is not in this hub`, 'invalid');
+  const fiscalNumber = fiscalNumberOf(organisation[0].ob_number);
+  const { rows: existing } = await db.query<{ id: string; service: MandateService; year: number; continuing: boolean; state: MandateState }>(
+    'SELECT id, service, year, continuing, state FROM mandates WHERE organisation_id = $1 AND state = ANY($2)',
+    [request.organisationId, OPEN_MANDATE_STATES],
+  );
+  assertNoOpenMandate(key, existing);
+  const situation = await loadCertificateSituation(db, request.hubId);
+  const masterData = await masterDataOf(db, request.organisationId);
+  const choice = ownCertificateForClient(situation, masterData);
+  const certificate = situation.certificates.find((c) => c.id === choice.certificateId)!;
+  assertUsable(certificate, request.now);
+  const latest = latestYear(masterData);
+  return {
+    service: key.service,
+    fiscalNumber,
+    choice,
+    certificate,
+    letterName: letterNameOf(certificate),
+    beconId: latest?.beconId ?? null,
+    beconNumber: choice.beconNumber ?? null,
+  };
+}
+
+/** Stores a new mandate (REQUESTED) and its request message, ready to be sent by the mandate's workflow. */
+export async function createMandateRequest(client: PoolClient, request: MandateRequest): Promise<MandateRow> {
+  // One request per client at a time: the exclusivity check and the insert must not interleave.
+  await client.query('SELECT id FROM organisations WHERE id = $1 FOR UPDATE', [request.organisationId]);
+  const resolved = await resolveMandateRequest(client, request);
+  if (request.confirmLetterName !== undefined) assertLetterNameConfirmed(resolved.letterName, request.confirmLetterName);
+  const { rows: seq } = await client.query<{ next: number }>(
+    'SELECT coalesce(max(sequence), 0) + 1 AS next FROM mandates WHERE organisation_id = $1 AND service = $2 AND year = $3',
+    [request.organisationId, resolved.service, request.year],
+  );
+  const sequence = seq[0].next;
+  const { rows } = await client.query<MandateRow>(
+    `INSERT INTO mandates (hub_id, organisation_id, service, year, continuing, sequence, state, certificate_id, intermediary_kvk,
+       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id)
+     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING *`,
+    [
+      request.hubId, request.organisationId, resolved.service, request.year, request.continuing, sequence, resolved.certificate.id,
+      resolved.certificate.kvkNumber, resolved.letterName, resolved.beconId, resolved.fiscalNumber,
+      mandateWorkflowId(request.participant, request.organisationId, resolved.service, request.year, sequence),
+      request.requestedBy, request.runbookId ?? null, request.replacesMandateId ?? null,
+    ],
+  );
+  await addMandateMessage(client, rows[0], 'request', resolved.beconNumber ?? undefined);
+  return rows[0];
+}
+
+/** A message of the mandate, ready to send with the certificate the mandate was requested with. */
+export async function addMandateMessage(
+  db: Db,
+  mandate: MandateRow,
+  purpose: MandatePurpose,
+  beconNumber?: string,
+  activationCode?: string,
+): Promise<MandateMessageRow> {
+  const content = buildMandateMessage({
+    purpose,
+    service: mandate.service,
+    year: mandate.year,
+    continuing: mandate.continuing,
+    fiscalNumber: mandate.fiscal_number,
+    beconNumber,
+    activationCode,
+  });
+  const { rows } = await db.query<MandateMessageRow>(
+    `INSERT INTO mandate_messages (mandate_id, purpose, berichtsoort, certificate_id, content_xml, delivery_state)
+     VALUES ($1, $2, $3, $4, $5, 'ready') RETURNING *`,
+    [mandate.id, purpose, MANDATE_BERICHTSOORTEN[purpose], mandate.certificate_id, content],
+  );
+  return rows[0];
+}
+
+export async function mandateById(db: Db, id: string, forUpdate = false): Promise<MandateRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const { rows } = await db.query<MandateRow>(`SELECT * FROM mandates WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0];
+}
+
+export async function messagesOf(db: Db, mandateId: string): Promise<MandateMessageRow[]> {
+  const { rows } = await db.query<MandateMessageRow>('SELECT * FROM mandate_messages WHERE mandate_id = $1 ORDER BY seq', [mandateId]);
+  return rows;
+}
+
+/** The message of this purpose the mandate is working on: the latest that did not fail. */
+export function currentMessage(messages: readonly MandateMessageRow[], purpose: MandatePurpose): MandateMessageRow | undefined {
+  return [...messages].reverse().find((m) => m.purpose === purpose && m.delivery_state !== 'failed');
+}
+
+export function mandateView(m: MandateRow, messages: readonly MandateMessageRow[] = []) {
+  return {
+    id: m.id,
+    organisationId: m.organisation_id,
+    service: m.service,
+    year: m.year,
+    continuing: m.continuing,
+    sequence: m.sequence,
+    state: m.state,
+    certificateId: m.certificate_id,
+    intermediaryKvkNumber: m.intermediary_kvk,
+    letterName: m.letter_name,
+    workflowId: m.workflow_id,
+    requestedBy: m.requested_by,
+    runbookId: m.runbook_id,
+    replacesMandateId: m.replaces_mandate_id,
+    revokeRequestedAt: m.revoke_requested_at?.toISOString() ?? null,
+    revokeFailedReason: m.revoke_failed_reason,
+    checkProblem: m.check_problem,
+    reason: m.reason,
+    objectionDeadline: m.objection_deadline?.toISOString() ?? null,
+    stateChangedAt: m.state_changed_at.toISOString(),
+    createdAt: m.created_at.toISOString(),
+    messages: messages.map((x) => ({
+      purpose: x.purpose,
+      berichtsoort: x.berichtsoort,
+      deliveryState: x.delivery_state,
+      aanleverkenmerk: x.aanleverkenmerk,
+      kenmerk: x.kenmerk,
+      certificateId: x.certificate_id,
+      outcome: x.outcome,
+      outcomeReason: x.outcome_reason,
+      submittedAt: x.submitted_at?.toISOString() ?? null,
+    })),
+  };
+}
+
+export type MandateApiView = ReturnType<typeof mandateView>;
