@@ -23,6 +23,7 @@ import {
   LifecycleStatusAttribute,
   ReminderStateAttribute,
 } from './search-attributes';
+import { digipoortCallOptions } from './activity-options';
 
 /**
  * One filing message from prepared to final (H1–H6, A1, K3, K4): prepared (H4) → offered to the client on the portal
@@ -104,16 +105,9 @@ const quick = proxyActivities<FilingActivities & PortalActivities>({
  * Digipoort calls: bounded per attempt, retried (through reconcile) until a definite outcome. The activities heartbeat
  * every few seconds, so a worker that dies mid-call is noticed within the heartbeat timeout.
  */
-const digipoort = proxyActivities<FilingActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    maximumInterval: '2 minutes',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['DigipoortFault', 'Superseded', 'NeedsHuman', 'CertificateNotUsable', 'MessageMissing', 'ContentChanged', 'NotOwned'],
-  },
-});
+const digipoort = proxyActivities<FilingActivities>(
+  digipoortCallOptions(['DigipoortFault', 'Superseded', 'NeedsHuman', 'CertificateNotUsable', 'MessageMissing', 'ContentChanged', 'NotOwned']),
+);
 
 /** H3: the administration's callback, retried durably for up to three days. */
 const callbacks = proxyActivities<FilingActivities>({

@@ -16,6 +16,7 @@ import {
 import type { MandateActivities, MandateView, SubmitOutcome } from '../activities/mandates';
 import { assertActivatable, isOpen, nextCheckDelayMs, type MandatePurpose } from '../domain/mandates';
 import { CertificatesAttribute, HubAttribute, MessageTypeAttribute, OrganisationAttribute, PeriodAttribute } from './search-attributes';
+import { digipoortCallOptions } from './activity-options';
 
 /**
  * One mandate (C6) from its request to its end: the request is sent (exactly once in effect) → the register's answer
@@ -54,16 +55,7 @@ const quick = proxyActivities<MandateActivities>({
 });
 
 /** Digipoort sends: heartbeating, retried through reconcile until a definite outcome. */
-const digipoort = proxyActivities<MandateActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    maximumInterval: '2 minutes',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['MandateMessageRefused', 'NeedsHuman', 'MandateMissing'],
-  },
-});
+const digipoort = proxyActivities<MandateActivities>(digipoortCallOptions(['MandateMessageRefused', 'NeedsHuman', 'MandateMissing']));
 
 /** A message waiting its turn (another message of the client is in doubt) looks again after this, doubling. */
 const WAIT_TURN_MIN_MS = 2_000;

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { call, randomKvkNumber, randomObNumber, type Api } from './hub';
-import { organisation, pkiDir, simulatorAdmin } from './wus';
+import { buildMandateMessage } from '../../integrations/mandates/format';
+import { organisation, pkiDir, simulatorAdmin, wusClientFor } from './wus';
 
 /** Helpers for certificate, Becon, mandate and runbook tests. */
 
@@ -154,4 +156,25 @@ export async function requestCollective(api: Api, participant: string, body: Rec
   const preview = await call(api, 'POST', url, { ...body, dryRun: true });
   if (preview.statusCode !== 202) return preview;
   return call(api, 'POST', url, { ...body, confirmLetterNames: (preview.json() as { confirmLetterNames: Record<string, string> }).confirmLetterNames });
+}
+
+/**
+ * Makes the next mandate request of a hub ambiguous with two candidates: another intermediary's request for the same
+ * client already sits at Digipoort, and the hub's own aanleveren is processed but answered with HTTP 500. Answers the
+ * other request's kenmerk.
+ */
+export async function prepareRequestInDoubt(participant: string, client: TestClient): Promise<{ otherKenmerk: string }> {
+  const other = await wusClientFor('holding').aanleveren({
+    berichtsoort: 'Machtiging_aanvragen',
+    aanleverkenmerk: `EXTRA-${participant}-${randomUUID().slice(0, 8)}`,
+    identiteitBelanghebbende: { nummer: client.fiscalNumber, type: 'Fi' },
+    rolBelanghebbende: 'Intermediair',
+    berichtInhoud: {
+      mimeType: 'application/xml',
+      bestandsnaam: 'machtiging.xml',
+      inhoud: Buffer.from(buildMandateMessage({ purpose: 'request', service: 'SBA', year: 2020, continuing: false, fiscalNumber: client.fiscalNumber }), 'utf8'),
+    },
+  });
+  await simulatorAdmin.addFault({ kind: 'http500-after', bodyContains: `MA${participant}-`, count: 1 });
+  return { otherKenmerk: other.result.kenmerk };
 }

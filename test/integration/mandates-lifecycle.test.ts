@@ -7,7 +7,6 @@ import { requestMandate as requestMandateService } from '../../api/services/mand
 import { inTransaction } from '../../db/pool';
 import { findHubById } from '../../db/repositories/hubs';
 import { createMandateRequest } from '../../db/repositories/mandates';
-import { buildMandateMessage } from '../../integrations/mandates/format';
 import { createDataConverter } from '../../temporal/data-converter';
 import { FAILURE_CONVERTER_PATH } from '../../worker/bundle';
 import { connectWorker } from '../../worker/worker';
@@ -20,6 +19,7 @@ import {
   mandate,
   mandateDeliveries,
   mandateInState,
+  prepareRequestInDoubt,
   requestCollective,
   requestMandate,
   setMandateDay,
@@ -28,7 +28,7 @@ import {
 } from '../helpers/certificates';
 import { call, createTestHub, type Api, type TestHub } from '../helpers/hub';
 import { startTestContext, uniqueTaskQueue, type TestContext } from '../helpers/temporal';
-import { simulatorAdmin, wusClientFor } from '../helpers/wus';
+import { simulatorAdmin } from '../helpers/wus';
 
 /**
  * C3, C6 through the API against the simulated register: an SBA mandate from request to active (26 simulated days
@@ -60,18 +60,7 @@ describe('mandates (C3, C6)', () => {
    * same berichtsoort for the client, unknown to the hub, exists: reconcile finds two candidates, so a person decides.
    */
   async function requestInDoubt(hub: TestHub, client: TestClient, body: Record<string, unknown>) {
-    const other = await wusClientFor('holding').aanleveren({
-      berichtsoort: 'Machtiging_aanvragen',
-      aanleverkenmerk: `EXTRA-${hub.participant}-${Date.now()}`,
-      identiteitBelanghebbende: { nummer: client.fiscalNumber, type: 'Fi' },
-      rolBelanghebbende: 'Intermediair',
-      berichtInhoud: {
-        mimeType: 'application/xml',
-        bestandsnaam: 'machtiging.xml',
-        inhoud: Buffer.from(buildMandateMessage({ purpose: 'request', service: 'SBA', year: 2020, continuing: false, fiscalNumber: client.fiscalNumber }), 'utf8'),
-      },
-    });
-    await simulatorAdmin.addFault({ kind: 'http500-after', bodyContains: `MA${hub.participant}-`, count: 1 });
+    const { otherKenmerk } = await prepareRequestInDoubt(hub.participant, client);
     const created = await requestMandate(api, hub.participant, { organisationId: client.organisationId, ...body });
     expect(created.statusCode).toBe(202);
     const id = created.json().id as string;
@@ -85,7 +74,7 @@ describe('mandates (C3, C6)', () => {
       300,
     );
     const { processes } = await simulatorAdmin.get<{ processes: { kenmerk: string }[] }>(`/admin/deliveries?aanleverkenmerk=${waiting.messages[0].aanleverkenmerk}`);
-    return { id, workflowId: waiting.workflowId, ours: processes[0].kenmerk, other: other.result.kenmerk };
+    return { id, workflowId: waiting.workflowId, ours: processes[0].kenmerk, other: otherKenmerk };
   }
 
   it('SBA: the letter name is shown first; request, ONTVANGEN, ACTIVE after 26 days, one per client and year, revoke', async () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { startRunbook } from '../../api/services/runbooks';
 import { vatDueDate } from '../../domain/deadlines';
 import { findHubById } from '../../db/repositories/hubs';
-import { buildMandateMessage } from '../../integrations/mandates/format';
 import { certificateExpiryWatch } from '../../workflows/certificate-expiry';
 import { parsePeriod } from '../../domain/periods';
 import { decideFilingUpdate, filingStateQuery, filingWorkflowId } from '../../workflows/filing';
@@ -17,13 +16,14 @@ import {
   lettersFor,
   mandate as readMandate,
   mandateInState,
+  prepareRequestInDoubt,
   requestMandate,
   setMandateDay,
   until,
   uploadCertificate,
   type TestClient,
 } from '../helpers/certificates';
-import { simulatorAdmin, wusClientFor } from '../helpers/wus';
+import { simulatorAdmin } from '../helpers/wus';
 
 /** Workflow runs whose histories are recorded (scripts/record-histories.ts) and replayed (replay.test.ts). */
 export interface HistoryScenario {
@@ -248,18 +248,7 @@ HISTORY_SCENARIOS.push(
         await setMandateDay(50);
         const hub = await createTestHub(api);
         const client = await addClient(api, hub.participant, 'Klant twijfel opgenomen', {});
-        await wusClientFor('holding').aanleveren({
-          berichtsoort: 'Machtiging_aanvragen',
-          aanleverkenmerk: `EXTRA-${hub.participant}-${randomUUID().slice(0, 8)}`,
-          identiteitBelanghebbende: { nummer: client.fiscalNumber, type: 'Fi' },
-          rolBelanghebbende: 'Intermediair',
-          berichtInhoud: {
-            mimeType: 'application/xml',
-            bestandsnaam: 'machtiging.xml',
-            inhoud: Buffer.from(buildMandateMessage({ purpose: 'request', service: 'SBA', year: 2020, continuing: false, fiscalNumber: client.fiscalNumber }), 'utf8'),
-          },
-        });
-        await simulatorAdmin.addFault({ kind: 'http500-after', bodyContains: `MA${hub.participant}-`, count: 1 });
+        await prepareRequestInDoubt(hub.participant, client);
         const res = await requestMandate(api, hub.participant, { organisationId: client.organisationId, service: 'SBA', year: now.getUTCFullYear() });
         if (res.statusCode !== 202) throw new Error(`mandate: ${res.statusCode} ${res.body}`);
         const { id, workflowId } = res.json() as { id: string; workflowId: string };
