@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RuleViolation } from '../../domain/errors';
 import {
   assertTransition,
   canTransition,
@@ -14,6 +13,7 @@ import {
   lifecycleLabel,
   type LifecycleCode,
 } from '../../domain/lifecycle';
+import { refusal } from '../helpers/refusal';
 
 describe('LIFECYCLE (K4)', () => {
   it('has the twelve codes in order, each keyed by itself', () => {
@@ -137,15 +137,6 @@ describe('transitions', () => {
 
   it('assertTransition names the rule', () => {
     expect(() => assertTransition(0, 10)).not.toThrow();
-    const refusal = (fn: () => void): RuleViolation => {
-      try {
-        fn();
-      } catch (error) {
-        expect(error).toBeInstanceOf(RuleViolation);
-        return error as RuleViolation;
-      }
-      throw new Error('expected a RuleViolation');
-    };
     const backwards = refusal(() => assertTransition(80, 60, 'normal', 'kvk'));
     expect(backwards.rule).toBe('K4');
     expect(backwards.kind).toBe('conflict');

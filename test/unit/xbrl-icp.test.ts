@@ -4,6 +4,7 @@ import { aggregateIcp, EU_VAT_PREFIXES, type IcpLine } from '../../domain/vat';
 import type { XbrlHeader } from '../../integrations/xbrl/header';
 import { buildIcpInstance, readIcpInstance } from '../../integrations/xbrl/icp';
 import { XbrlValidationError } from '../../integrations/xbrl/parse';
+import { thrownBy } from '../helpers/refusal';
 
 const FC = { seed: 20260304, numRuns: 100 };
 const OB = '001000044B37';
@@ -32,15 +33,7 @@ const LINES: IcpLine[] = [
   { countryCode: 'EL', vatNumber: 'GR094259216', category: 'goods', amountCents: 12_345 },
 ];
 
-function refusal(fn: () => unknown): XbrlValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XbrlValidationError);
-    return error as XbrlValidationError;
-  }
-  throw new Error('expected an XbrlValidationError');
-}
+const refusal = (fn: () => unknown): XbrlValidationError => thrownBy(XbrlValidationError, fn);
 
 function build(overrides: Partial<Parameters<typeof buildIcpInstance>[0]> = {}): string {
   return buildIcpInstance({ obNumber: OB, period: Q1_2026, lines: LINES, header: HEADER, ...overrides });

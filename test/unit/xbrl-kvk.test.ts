@@ -7,6 +7,7 @@ import {
   type KvkDocumentInfo,
 } from '../../integrations/xbrl/kvk';
 import { XbrlValidationError } from '../../integrations/xbrl/parse';
+import { thrownBy } from '../helpers/refusal';
 
 const FC = { seed: 20260305, numRuns: 100 };
 const KVK = '30216247';
@@ -26,15 +27,7 @@ const INFO: KvkDocumentInfo = {
   title: 'Jaarrekening 2025',
 };
 
-function refusal(fn: () => unknown): XbrlValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XbrlValidationError);
-    return error as XbrlValidationError;
-  }
-  throw new Error('expected an XbrlValidationError');
-}
+const refusal = (fn: () => unknown): XbrlValidationError => thrownBy(XbrlValidationError, fn);
 
 const build = (info: Partial<KvkDocumentInfo> = {}, options = FILING) => buildKvkAnnualReportInstance({ ...INFO, ...info }, options);
 const fieldsOfBuild = (info: Partial<KvkDocumentInfo>, options = FILING) => refusal(() => build(info, options)).fields;

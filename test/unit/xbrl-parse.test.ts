@@ -2,18 +2,11 @@ import fc from 'fast-check';
 import { ValidationError } from '../../domain/errors';
 import { parseXml, XbrlValidationError } from '../../integrations/xbrl/parse';
 import { icpEntryPoint, kvkEntryPoint, supplementEntryPoint, vatEntryPoint } from '../../integrations/xbrl/taxonomy';
+import { thrownBy } from '../helpers/refusal';
 
 const FC = { seed: 20260301, numRuns: 300 };
 
-function refusal(fn: () => unknown): XbrlValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XbrlValidationError);
-    return error as XbrlValidationError;
-  }
-  throw new Error('expected an XbrlValidationError');
-}
+const refusal = (fn: () => unknown): XbrlValidationError => thrownBy(XbrlValidationError, fn);
 
 describe('NT taxonomy selection (by the period year, filings-xbrl §1.1, §5.1)', () => {
   it.each([

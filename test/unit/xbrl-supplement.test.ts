@@ -5,6 +5,7 @@ import type { XbrlHeader } from '../../integrations/xbrl/header';
 import { XbrlValidationError } from '../../integrations/xbrl/parse';
 import { buildSupplementInstance, readSupplementInstance } from '../../integrations/xbrl/supplement';
 import { buildVatReturnInstance } from '../../integrations/xbrl/vat-return';
+import { thrownBy } from '../helpers/refusal';
 
 const FC = { seed: 20260303, numRuns: 100 };
 const OB = '123456782B90';
@@ -25,15 +26,7 @@ const HEADER: XbrlHeader = {
 /** §3 worked example: April 2025 declared 1a 1 000 / 210; later + 250 turnover → corrected 1a 1 250 / 262 (rounded down). */
 const CORRECTED: VatReturnAmounts = roundVatReturn({ turnover: { '1a': 125_000 }, vat: { '1a': 26_250 } });
 
-function refusal(fn: () => unknown): XbrlValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XbrlValidationError);
-    return error as XbrlValidationError;
-  }
-  throw new Error('expected an XbrlValidationError');
-}
+const refusal = (fn: () => unknown): XbrlValidationError => thrownBy(XbrlValidationError, fn);
 
 function factValue(xml: string, concept: string): string | undefined {
   return new RegExp(`<[\\w-]+:${concept}\\b[^>]*>([^<]*)</`).exec(xml)?.[1];
