@@ -6,7 +6,7 @@ import { FILING_KINDS, isFilingKind, type FilingKind } from '../domain/filings';
 import { lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
-import { findHubById } from '../db/repositories/hubs';
+import { findHubById, type Hub } from '../db/repositories/hubs';
 import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
@@ -47,9 +47,12 @@ export function createPortalActivities(deps: PortalActivityDeps) {
     return row;
   }
 
-  async function log(db: Pool | PoolClient, row: MessageRow, level: 'I' | 'F', text: string) {
-    const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
-    await writeLog(db, { hubId: row.hub_id, environment: hub?.environmentCode ?? 'no hub', messageId: row.id, messageNumber: Number(row.number), step: 'process message', level, text });
+  /** Writes log lines of the message; the hub is looked up once (or given when the caller has it already). */
+  async function log(db: Pool | PoolClient, row: MessageRow, level: 'I' | 'F', lines: string | string[], hub?: Hub) {
+    const found = hub ?? (row.hub_id ? await findHubById(db, row.hub_id) : undefined);
+    for (const text of typeof lines === 'string' ? [lines] : lines) {
+      await writeLog(db, { hubId: row.hub_id, environment: found?.environmentCode ?? 'no hub', messageId: row.id, messageNumber: Number(row.number), step: 'process message', level, text });
+    }
   }
 
   function label(row: MessageRow): string {
@@ -137,13 +140,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
           });
         if ((row.lifecycle ?? 0) < 30) {
           await db.query(`UPDATE messages SET lifecycle = 30, due_date = $2, last_status_change_at = now() WHERE id = $1`, [messageId, dueDate]);
-          for (const [code, text] of [
-            [10, 'sent to the portal'],
-            [20, 'processed in the portal'],
-            [30, `offered to the client for review (due ${dueDate})`],
-          ] as const) {
-            await log(db, row, 'I', `${code}: ${text}`);
-          }
+          await log(db, row, 'I', ['10: sent to the portal', '20: processed in the portal', `30: offered to the client for review (due ${dueDate})`]);
           const what = label(row);
           await db.query(
             `INSERT INTO portal_notices (organisation_id, message_id, kind, text) VALUES ($1, $2, 'published', $3) ON CONFLICT DO NOTHING`,
@@ -255,8 +252,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
           await log(db, row, 'I', `client reminded ${daysBefore} days before the due date ${due}`);
         } else {
           const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
-          const { rows } = await db.query<{ accountant_email: string | null }>('SELECT accountant_email FROM hubs WHERE id = $1', [row.hub_id]);
-          const to = rows[0]?.accountant_email;
+          const to = hub?.accountantEmail;
           if (to) {
             await queueMail(db, row, [
               {
@@ -267,7 +263,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
               },
             ]);
           }
-          await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`);
+          await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`, hub);
         }
       });
       await flushOutbox();

@@ -119,12 +119,9 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
     },
     async (request) => {
       const body = request.body;
-      const { rows: current } = await pool.query<{ certificate_mode: 'own' | 'service-provider'; portal_enabled: boolean }>(
-        'SELECT certificate_mode, portal_enabled FROM hubs WHERE id = $1',
-        [request.hub!.id],
-      );
-      const mode = body.certificateMode ?? current[0].certificate_mode;
-      if (body.portalEnabled ?? current[0].portal_enabled) assertPortalAllowed(mode);
+      // The hub as loaded for this request; the database constraint guards a concurrent change too.
+      const mode = body.certificateMode ?? request.hub!.certificateMode;
+      if (body.portalEnabled ?? request.hub!.portalEnabled) assertPortalAllowed(mode);
       if (body.portalEnabled === true) {
         // A3 per administration too: one that files with a service provider's certificate keeps the portal off.
         const { rows: providers } = await pool.query<{ name: string }>(

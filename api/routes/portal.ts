@@ -7,7 +7,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { ClientDecision, DecisionKind } from '../../domain/approval';
 import type { LifecycleCode } from '../../domain/lifecycle';
 import type { Pool } from '../../db/pool';
-import { decideFilingUpdate, filingWorkflowId } from '../../workflows/filing';
+import { decideFilingUpdate } from '../../workflows/filing';
 import { hashToken } from '../plugins/auth';
 import { decisionForms, escapeHtml, filingRow, kindLabel, page, renderContent, statusLabel, type PortalFiling } from '../services/portal-pages';
 
@@ -104,10 +104,10 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCo
     const { rows } = await pool.query<{
       id: string; number: string; kind: string; period: string | null; lifecycle: LifecycleCode | null; digipoort_status: string | null;
       identity_number: string; content_xml: string | null; content_sha256: string | null; due_date: Date | null;
-      last_status_change_at: Date; input: PortalFiling['input']; adopted: boolean;
+      last_status_change_at: Date; input: PortalFiling['input']; adopted: boolean; workflow_id: string | null;
     }>(
       `SELECT m.id, m.number, m.kind, m.period, m.lifecycle, m.digipoort_status, m.identity_number, m.content_xml, m.content_sha256,
-              m.due_date, m.last_status_change_at, m.input,
+              m.due_date, m.last_status_change_at, m.input, m.workflow_id,
               EXISTS (SELECT 1 FROM approval_decisions d WHERE d.message_id = m.id AND d.decision = 'adopted') AS adopted
          FROM messages m
         WHERE m.organisation_id = $1 AND m.direction = 'outgoing' AND m.approval_required AND NOT m.do_not_send
@@ -129,8 +129,20 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCo
       lastStatusChangeAt: r.last_status_change_at.toISOString(),
       input: r.input,
       adopted: r.adopted,
+      workflowId: r.workflow_id,
     }));
   }
+
+  /** 409: the decision cannot be taken; says why (escaped) and links back to the filing. */
+  const notPossible = (reply: FastifyReply, s: Session, filing: PortalFiling, why: string) =>
+    html(
+      reply,
+      409,
+      page('Not possible', `<p class="error">${escapeHtml(why)}</p><p><a href="/portal/filings/${escapeHtml(filing.id)}">Back to the filing</a></p>`, {
+        organisation: s.organisationName,
+        csrf: s.csrf,
+      }),
+    );
 
   const notFound = (reply: FastifyReply, s?: Session) =>
     html(reply, 404, page('Not found', '<p>There is no such filing for you.</p><p><a href="/portal">Back to your filings</a></p>', { organisation: s?.organisationName, csrf: s?.csrf }));
@@ -278,12 +290,10 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCo
       const [filing] = UUID.test(id) ? await filingsOf(s.organisationId, id) : [];
       if (!filing) return notFound(reply, s);
       if (filing.lifecycle !== 30) {
-        return html(reply, 409, page('Not possible', `<p class="error">This filing is not waiting for your decision (status: ${escapeHtml(filing.lifecycle)} — ${escapeHtml(statusLabel(filing))}).</p><p><a href="/portal/filings/${escapeHtml(filing.id)}">Back to the filing</a></p>`, { organisation: s.organisationName, csrf: s.csrf }));
+        return notPossible(reply, s, filing, `This filing is not waiting for your decision (status: ${filing.lifecycle} — ${statusLabel(filing)}).`);
       }
-      const { rows } = await pool.query<{ participant_number: string }>(
-        'SELECT h.participant_number FROM messages m JOIN hubs h ON h.id = m.hub_id WHERE m.id = $1',
-        [filing.id],
-      );
+      // No workflow behind it: nothing can take a decision, as when the workflow is gone.
+      if (!filing.workflowId) return notFound(reply, s);
       const decision: ClientDecision = {
         decision: body.decision as DecisionKind,
         contentSha256: body.contentSha256,
@@ -292,12 +302,12 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCo
         via: 'portal',
       };
       try {
-        await temporal.workflow.getHandle(filingWorkflowId(rows[0].participant_number, filing.number)).executeUpdate(decideFilingUpdate, { args: [decision] });
+        await temporal.workflow.getHandle(filing.workflowId).executeUpdate(decideFilingUpdate, { args: [decision] });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return notFound(reply, s);
         if (err instanceof WorkflowUpdateFailedError) {
           const reason = err.cause?.message ?? err.message;
-          return html(reply, 409, page('Not possible', `<p class="error">${escapeHtml(reason)}</p><p><a href="/portal/filings/${escapeHtml(filing.id)}">Back to the filing</a></p>`, { organisation: s.organisationName, csrf: s.csrf }));
+          return notPossible(reply, s, filing, reason);
         }
         throw err;
       }

@@ -267,8 +267,7 @@ export async function prepareFiling(
   const settings = await messageTypeSettings(deps.pool, hub.id, kind);
   assertKindUnblocked(kind, settings.blocked);
   // A1/A3: the client approves on the portal when the message type is linked to it and the hub has the portal on.
-  const { rows: hubSettings } = await deps.pool.query<{ portal_enabled: boolean }>('SELECT portal_enabled FROM hubs WHERE id = $1', [hub.id]);
-  const approvalRequired = options.approvalRequired ?? (settings.approvalWorkflow === 'portal' && hubSettings[0]?.portal_enabled === true);
+  const approvalRequired = options.approvalRequired ?? (settings.approvalWorkflow === 'portal' && hub.portalEnabled);
   if (kind === 'kvk-annual-report' && !approvalRequired) {
     throw new RuleViolation(
       'K1',

@@ -53,6 +53,8 @@ export interface PortalFiling {
   lastStatusChangeAt: string;
   input: { document?: Record<string, unknown> & { signedBy?: Record<string, unknown>; financialYear?: { start: string; end: string } } } | null;
   adopted: boolean;
+  /** The filing workflow that takes the client's decision. */
+  workflowId: string | null;
 }
 
 export function kindLabel(kind: string): string {
