@@ -91,20 +91,33 @@ export function createPortalActivities(deps: PortalActivityDeps) {
     return `\nOpen the client portal with your personal link (it works once and expires in ${MAIL_LINK_HOURS} hours):\n${portalLoginLink(deps.publicUrl, issued.token)}\n`;
   }
 
-  async function flushOutbox(limit = 50): Promise<{ sent: number; pending: number }> {
-    if (!deps.mailer) {
-      const { rows } = await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM email_outbox WHERE sent_at IS NULL');
-      return { sent: 0, pending: rows[0].n };
-    }
+  async function pendingMails(hubId: string | null): Promise<number> {
+    const { rows } = await deps.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM email_outbox WHERE sent_at IS NULL AND hub_id IS NOT DISTINCT FROM $1',
+      [hubId],
+    );
+    return rows[0].n;
+  }
+
+  /**
+   * Sends a hub's pending e-mails, each at most once per call: a mail that fails (a refused address, SMTP down) waits
+   * for the next call instead of using up its attempts in one go or holding up the mails behind it.
+   */
+  async function flushOutbox(hubId: string | null, limit = 50): Promise<{ sent: number; pending: number }> {
+    if (!deps.mailer) return { sent: 0, pending: await pendingMails(hubId) };
     let sent = 0;
+    const tried: string[] = [];
     for (let i = 0; i < limit; i++) {
       const done = await inTransaction(deps.pool, async (db) => {
         const { rows } = await db.query<{ id: string; recipient: string; subject: string; body: string; login_contact_person_id: string | null }>(
-          `SELECT id, recipient, subject, body, login_contact_person_id FROM email_outbox WHERE sent_at IS NULL AND attempts < 20
+          `SELECT id, recipient, subject, body, login_contact_person_id FROM email_outbox
+            WHERE sent_at IS NULL AND attempts < 20 AND hub_id IS NOT DISTINCT FROM $1 AND NOT (id = ANY($2::uuid[]))
             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [hubId, tried],
         );
         const mail = rows[0];
         if (!mail) return false;
+        tried.push(mail.id);
         try {
           const link = await loginLinkText(db, mail.login_contact_person_id);
           await deps.mailer!.send({ to: mail.recipient, subject: mail.subject, text: mail.body + link });
@@ -117,8 +130,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
       });
       if (!done) break;
     }
-    const { rows } = await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM email_outbox WHERE sent_at IS NULL');
-    return { sent, pending: rows[0].n };
+    return { sent, pending: await pendingMails(hubId) };
   }
 
   return {
@@ -159,10 +171,10 @@ export function createPortalActivities(deps: PortalActivityDeps) {
           );
         }
         const adopted = Boolean((await db.query("SELECT 1 FROM approval_decisions WHERE message_id = $1 AND decision = 'adopted' AND content_sha256 = $2", [messageId, row.content_sha256])).rowCount);
-        return { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted, dueDate };
+        return { hubId: row.hub_id, published: { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted, dueDate } };
       });
-      await flushOutbox();
-      return outcome;
+      await flushOutbox(outcome.hubId);
+      return outcome.published;
     },
 
     /**
@@ -226,9 +238,9 @@ export function createPortalActivities(deps: PortalActivityDeps) {
 
     /** A reminder before the deadline: a portal notice and an e-mail to the client, or an escalation to the accountant. */
     async sendReminder({ messageId, kind, daysBefore }: { messageId: string; kind: ReminderKind; daysBefore: number }): Promise<void> {
-      await inTransaction(deps.pool, async (db) => {
+      const hubId = await inTransaction(deps.pool, async (db) => {
         const row = await load(db, messageId, true);
-        if (row.lifecycle !== 30) return;
+        if (row.lifecycle !== 30) return row.hub_id;
         const what = label(row);
         const due = row.due_date?.toISOString().slice(0, 10);
         const state = kind === 'client-reminder' ? `client-reminded-${daysBefore}d` : `escalated-${daysBefore}d`;
@@ -265,13 +277,14 @@ export function createPortalActivities(deps: PortalActivityDeps) {
           }
           await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`, hub);
         }
+        return row.hub_id;
       });
-      await flushOutbox();
+      await flushOutbox(hubId);
     },
 
-    /** Sends pending e-mails of the outbox (also run by every send/receive, so failures are retried). */
-    async flushEmailOutbox(): Promise<{ sent: number; pending: number }> {
-      return flushOutbox();
+    /** Sends the hub's pending e-mails (run by every send/receive of the hub, so failures are retried). */
+    async flushEmailOutbox({ hubId }: { hubId: string }): Promise<{ sent: number; pending: number }> {
+      return flushOutbox(hubId);
     },
   };
 }

@@ -61,7 +61,7 @@ export async function sendReceive(input: SendReceiveInput): Promise<SendReceiveR
     }
     const unknown = await activities.detectUnknownProcesses({ hubId: input.hubId });
     // E-mails that could not be sent earlier (SMTP down) get another try on every run.
-    await activities.flushEmailOutbox();
+    await activities.flushEmailOutbox({ hubId: input.hubId });
     const summary = `send/receive (${input.trigger}): ${started} started, ${changes.length} status changes, ${unknown} unknown return messages`;
     setCurrentDetails(`Hub ${input.participant}: ${summary}`);
     await activities.logSendReceive({ hubId: input.hubId, level: unknown > 0 ? 'F' : 'I', text: summary });

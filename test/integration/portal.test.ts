@@ -1,5 +1,6 @@
 import { vatDueDate } from '../../domain/deadlines';
 import { parsePeriod } from '../../domain/periods';
+import { createPortalActivities } from '../../activities/portal';
 import { createSmtpMailer } from '../../integrations/email/mailer';
 import { clientDecisionSignal, filingStateQuery, filingWorkflowId } from '../../workflows/filing';
 import { DueDateAttribute, ReminderStateAttribute } from '../../workflows/search-attributes';
@@ -388,6 +389,33 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${number}&level=F`)).json() as { text: string }[];
     expect(log.map((e) => e.text)).toContain(`escalated to the accountant (accountant@firm.test): not approved 1 day(s) before the due date ${due}`);
     void id;
+  });
+
+  it('the outbox tries each of a hub\'s mails once per run: a refused address neither burns its attempts nor blocks others', async () => {
+    const hub = await createTestHub(api);
+    const delivered: string[] = [];
+    const outbox = createPortalActivities({
+      pool: ctx.pool,
+      mailer: {
+        async send(mail) {
+          if (mail.to === 'refused@client.test') throw new Error('550 mailbox unavailable');
+          delivered.push(mail.to);
+        },
+      },
+    });
+    for (const [key, to, age] of [['refused', 'refused@client.test', '2 minutes'], ['fine', 'fine@client.test', '1 minute']]) {
+      await ctx.pool.query(
+        `INSERT INTO email_outbox (dedupe_key, hub_id, recipient, subject, body, created_at) VALUES ($1, $2, $3, 'Subject', 'Body', now() - $4::interval)`,
+        [`${hub.hubId}:${key}`, hub.hubId, to, age],
+      );
+    }
+    expect(await outbox.flushEmailOutbox({ hubId: hub.hubId })).toEqual({ sent: 1, pending: 1 });
+    expect(delivered).toEqual(['fine@client.test']);
+    const attempts = async () =>
+      (await ctx.pool.query('SELECT attempts, last_error FROM email_outbox WHERE dedupe_key = $1', [`${hub.hubId}:refused`])).rows[0];
+    expect(await attempts()).toEqual({ attempts: 1, last_error: '550 mailbox unavailable' });
+    expect(await outbox.flushEmailOutbox({ hubId: hub.hubId })).toEqual({ sent: 0, pending: 1 });
+    expect((await attempts()).attempts).toBe(2);
   });
 
   it('an operator can decide for the client from the Web UI (signal); a stale one is logged and ignored', async () => {
