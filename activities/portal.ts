@@ -118,12 +118,15 @@ export function createPortalActivities(deps: PortalActivityDeps) {
         const mail = rows[0];
         if (!mail) return false;
         tried.push(mail.id);
+        // A link minted for a mail that then fails is undone with it: no working token that nobody received.
+        await db.query('SAVEPOINT sending');
         try {
           const link = await loginLinkText(db, mail.login_contact_person_id);
           await deps.mailer!.send({ to: mail.recipient, subject: mail.subject, text: mail.body + link });
           await db.query('UPDATE email_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1', [mail.id]);
           sent++;
         } catch (err) {
+          await db.query('ROLLBACK TO SAVEPOINT sending');
           await db.query('UPDATE email_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [mail.id, String((err as Error).message).slice(0, 500)]);
         }
         return true;

@@ -396,6 +396,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const delivered: string[] = [];
     const outbox = createPortalActivities({
       pool: ctx.pool,
+      publicUrl: 'http://localhost:3000',
       mailer: {
         async send(mail) {
           if (mail.to === 'refused@client.test') throw new Error('550 mailbox unavailable');
@@ -403,10 +404,13 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
         },
       },
     });
-    for (const [key, to, age] of [['refused', 'refused@client.test', '2 minutes'], ['fine', 'fine@client.test', '1 minute']]) {
+    // The refused mail is a contact person's, so a login link is minted for it at send time.
+    const refusedContact = await addContactPerson(api, hub, hub.organisationId, 'Refused Address', 'refused@client.test');
+    for (const [key, to, age, login] of [['refused', 'refused@client.test', '2 minutes', refusedContact], ['fine', 'fine@client.test', '1 minute', null]]) {
       await ctx.pool.query(
-        `INSERT INTO email_outbox (dedupe_key, hub_id, recipient, subject, body, created_at) VALUES ($1, $2, $3, 'Subject', 'Body', now() - $4::interval)`,
-        [`${hub.hubId}:${key}`, hub.hubId, to, age],
+        `INSERT INTO email_outbox (dedupe_key, hub_id, recipient, subject, body, created_at, login_contact_person_id)
+         VALUES ($1, $2, $3, 'Subject', 'Body', now() - $4::interval, $5)`,
+        [`${hub.hubId}:${key}`, hub.hubId, to, age, login],
       );
     }
     expect(await outbox.flushEmailOutbox({ hubId: hub.hubId })).toEqual({ sent: 1, pending: 1 });
@@ -416,6 +420,9 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(await attempts()).toEqual({ attempts: 1, last_error: '550 mailbox unavailable' });
     expect(await outbox.flushEmailOutbox({ hubId: hub.hubId })).toEqual({ sent: 0, pending: 1 });
     expect((await attempts()).attempts).toBe(2);
+    // The links minted for the failed sends went with them.
+    const { rows: tokens } = await ctx.pool.query('SELECT count(*)::int AS n FROM portal_tokens WHERE contact_person_id = $1', [refusedContact]);
+    expect(tokens[0].n).toBe(0);
   });
 
   it('an operator can decide for the client from the Web UI (signal); a stale one is logged and ignored', async () => {
