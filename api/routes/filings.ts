@@ -9,7 +9,7 @@ import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/fili
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { FilingDetailSchema, FilingRequestSchema, MessageSchema } from '../schemas/hubs';
-import { prepareFiling, startFilingWorkflow, type FilingServiceDeps } from '../services/filings';
+import { prepareFiling, restartFilingWorkflow, type FilingServiceDeps } from '../services/filings';
 import { messageView } from '../services/views';
 
 const NumberParams = Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }) });
@@ -216,7 +216,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
         await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, messageId: current.id, messageNumber: Number(current.number), step: 'reset', level: 'I', text: `status reset by ${request.staff?.name}: sending again (H10)` });
         return rows[0];
       });
-      await startFilingWorkflow(deps, hub, row, true);
+      await restartFilingWorkflow(deps, hub, row);
       return reply.status(202).send(messageView(toMessage(row)));
     },
   );

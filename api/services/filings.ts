@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ValidationError, RuleViolation } from '../../domain/errors';
 import {
   E_INVOICE_KIND,
@@ -363,6 +363,36 @@ export async function prepareFiling(
 }
 
 /** Starts (idempotently) the filing workflow of a stored message; `restart` runs it again after a reset (H10). */
+/** How long a reset waits for the failed run to finish its last steps (telling the administration) before ending it. */
+const PREVIOUS_RUN_GRACE_MS = 10_000;
+
+/**
+ * H10: the reset message (already stored as ready) gets a new run. The failed run may still be finishing (its last
+ * callback, marking itself closed): starting now would join that run and the resend would never happen, so it is
+ * given a moment to end, then terminated; a "closed" mark it wrote after the reset is undone before the new run starts.
+ */
+export async function restartFilingWorkflow(deps: FilingServiceDeps, hub: Hub, row: MessageRow): Promise<void> {
+  const handle = deps.temporal.workflow.getHandle(filingWorkflowId(hub.participantNumber, Number(row.number)));
+  const running = await handle.describe().then(
+    (description) => description.status.name === 'RUNNING',
+    (err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    },
+  );
+  if (running) {
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      handle.result().then(() => true, () => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PREVIOUS_RUN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!ended) await handle.terminate('H10: the message was reset; this failed run was still finishing').catch(() => undefined);
+  }
+  await deps.pool.query(`UPDATE messages SET workflow_closed_at = NULL WHERE id = $1 AND delivery_state = 'ready'`, [row.id]);
+  await startFilingWorkflow(deps, hub, row, true);
+}
+
 export async function startFilingWorkflow(deps: FilingServiceDeps, hub: Hub, row: MessageRow, restart = false): Promise<void> {
   const input: FilingInput = {
     messageId: row.id,

@@ -1,5 +1,5 @@
 import { buildTestApp } from '../helpers/api';
-import { call, createTestHub, messageCount, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, messageCount, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
 import { createStaffToken } from '../../api/plugins/auth';
 import { organisation, simulatorAdmin, vatInstance, wusClientFor } from '../helpers/wus';
@@ -179,6 +179,30 @@ describe('filing hub rules', () => {
     // An accepted filing cannot be reset.
     expect((await call(api, 'POST', `/api/hubs/${hub.participant}/filings/${v2.number}/reset`)).json().rule).toBe('H10');
   });
+
+  it('H10: a reset while the failed run is still telling the administration ends that run and resends', async () => {
+    // The administration's callback is down: the failed run keeps retrying it, so it is still running at the reset.
+    const callbacks = await callbackReceiver();
+    callbacks.failNext(100_000);
+    try {
+      const hub = await createTestHub(api, { certificate: 'willemsen', callbackUrl: callbacks.url });
+      const posted = (await postViaConnector(api, hub, vatReturnRequest(hub))).json();
+      await sendReceiveUntil(api, hub, posted.number, (f) => f.lifecycle === 70);
+      const handle = ctx.client.workflow.getHandle(`filing-${hub.participant}-${posted.number}`);
+      const failedRun = (await handle.describe()).runId;
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      await simulatorAdmin.register(organisation('willemsen').hrn, 'Omzetbelasting', hub.obNumber);
+      expect((await call(api, 'POST', `/api/hubs/${hub.participant}/filings/${posted.number}/reset`)).statusCode).toBe(202);
+      callbacks.failNext(0);
+      const final = await sendReceiveUntil(api, hub, posted.number, (f) => f.lifecycle === 80, 60_000);
+      expect(final.digipoortStatus).toBe('500');
+      expect(await simulatorAdmin.acceptedCount(`FH${hub.participant}-${posted.number}-v1-a2`)).toBe(1);
+      expect((await ctx.client.workflow.getHandle(handle.workflowId, failedRun).describe()).status.name).toBe('TERMINATED');
+    } finally {
+      await callbacks.close();
+    }
+  }, 120_000);
 
   it('H11: a version prepared but not yet sent is superseded by a newer one and never sent', async () => {
     const quiet = await startTestContext('rules-quiet', { worker: false });
