@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import type { CertificateChoice } from '../domain/certificates';
 import { RuleViolation } from '../domain/errors';
 import { FILING_KINDS, aanleverkenmerkFor, isFilingKind } from '../domain/filings';
@@ -8,10 +9,19 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { chooseCertificateFor } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
-import { messageById, statusHistory, type MessageRow } from '../db/repositories/messages';
+import { messageById, recordSubmission, statusHistory, type MessageRow } from '../db/repositories/messages';
+import {
+  closeAttempt,
+  describeHolder,
+  markInDoubt,
+  openAttempt,
+  openAttemptOf,
+  type AttemptRow,
+  type LaneHolder,
+} from '../db/repositories/submission-attempts';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
-import { WusFault, WusRequestError, WusSecurityError, WusTransportError } from '../integrations/wus/errors';
 import type { AanleverResponse } from '../integrations/wus/types';
+import { classifySendFailure, laneBusyFailure, reconcileOnDigipoort, retryFailure } from './submission';
 
 export interface FilingActivityDeps {
   pool: Pool;
@@ -47,9 +57,6 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
     clearInterval(timer);
   }
 }
-
-/** Tolerance between our clock and Digipoort's when matching a process to an attempt. */
-const RECONCILE_CLOCK_TOLERANCE_MS = 120_000;
 
 export function createFilingActivities(deps: FilingActivityDeps) {
   const now = () => (deps.clock ?? (() => new Date()))();
@@ -94,43 +101,28 @@ export function createFilingActivities(deps: FilingActivityDeps) {
   }
 
   /** The submission is on record: kenmerk, legal receipt time, lifecycle 60. */
-  async function recordSubmitted(client: PoolClient, row: MessageRow, kenmerk: string, receivedAt: string, how: string) {
-    // A return message already kept as unknown (ONB) for this kenmerk belongs to this filing after all.
-    const adopted = await client.query<{ id: string }>(
-      `UPDATE messages SET resolution = $1, resolved_at = now(), kenmerk = NULL
-        WHERE kenmerk = $2 AND subtype = 'ONB' RETURNING id`,
-      [`correlated with message ${row.number}`, kenmerk],
-    );
-    for (const onb of adopted.rows) {
-      await client.query('UPDATE digipoort_statuses SET message_id = $1 WHERE message_id = $2', [row.id, onb.id]);
-    }
-    await client.query(
-      `UPDATE messages SET delivery_state = 'submitted', kenmerk = $2, submitted_at = $3, lifecycle = 60,
-              last_status_change_at = now() WHERE id = $1`,
-      [row.id, kenmerk, receivedAt],
-    );
-    await log(client, row, 'send message', 'I', `${how}: kenmerk ${kenmerk}, received by Digipoort at ${receivedAt}`);
+  async function recordSubmitted(db: PoolClient, row: MessageRow, attempt: AttemptRow, kenmerk: string, receivedAt: string, how: string) {
+    await recordSubmission(db, row, kenmerk, receivedAt, attempt.id);
+    await log(db, row, 'send message', 'I', `${how}: kenmerk ${kenmerk}, received by Digipoort at ${receivedAt}`);
   }
 
-  async function recordFailed(row: MessageRow, text: string): Promise<void> {
-    await inTransaction(deps.pool, async (client) => {
-      await client.query(
-        `UPDATE messages SET delivery_state = 'failed', lifecycle = 70, last_status_change_at = now() WHERE id = $1`,
-        [row.id],
-      );
-      await log(client, row, 'send message', 'F', text);
-    });
+  async function recordFailed(db: Pool | PoolClient, row: MessageRow, text: string): Promise<void> {
+    await db.query(
+      `UPDATE messages SET delivery_state = 'failed', lifecycle = 70, last_status_change_at = now() WHERE id = $1`,
+      [row.id],
+    );
+    await log(db, row, 'send message', 'F', text);
   }
 
-  /** Sends one attempt that is already durably on record as "submitting". */
-  async function sendAttempt(row: MessageRow): Promise<SubmitOutcome> {
+  /** Sends one attempt that is already durably on record as "submitting" (its attempt open in its lane). */
+  async function sendAttempt(row: MessageRow, attempt: AttemptRow): Promise<SubmitOutcome> {
     const { client } = await wusClientFor(row);
     let response: AanleverResponse;
     try {
       ({ result: response } = await client.aanleveren(
         {
           berichtsoort: row.berichtsoort,
-          aanleverkenmerk: row.aanleverkenmerk ?? undefined,
+          aanleverkenmerk: attempt.aanleverkenmerk,
           identiteitBelanghebbende: { nummer: row.identity_number, type: row.identity_type },
           rolBelanghebbende: row.role,
           berichtInhoud: {
@@ -142,82 +134,129 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         Context.current().cancellationSignal,
       ));
     } catch (err) {
-      if (err instanceof WusFault || err instanceof WusRequestError) {
-        const what = err instanceof WusFault ? `Digipoort refused the message: ${err.foutcode} ${err.foutbeschrijving}` : `not sent: ${err.message}`;
-        await recordFailed(row, what);
-        throw ApplicationFailure.create({ message: what, type: FILING_FAILURES.digipoortFault, nonRetryable: true });
+      const failure = classifySendFailure(err);
+      if (!failure) throw err;
+      if (failure.kind === 'refused') {
+        await inTransaction(deps.pool, async (db) => {
+          await closeAttempt(db, attempt.id, 'refused', { detail: failure.reason });
+          await recordFailed(db, row, failure.reason);
+        });
+        throw ApplicationFailure.create({ message: failure.reason, type: FILING_FAILURES.digipoortFault, nonRetryable: true });
       }
-      if (err instanceof WusTransportError && !err.ambiguous) {
-        // Provably not sent (no connection, TLS refused before the request): the attempt can simply be made again.
-        await deps.pool.query(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1`, [row.id]);
-        await log(deps.pool, row, 'send message', 'F', `not sent (${err.failure}): ${err.message}; retrying`);
-        throw ApplicationFailure.create({ message: err.message, type: 'DigipoortUnavailable' });
+      if (failure.kind === 'not-sent') {
+        // Provably not sent: the attempt is over (its lane free) and a new one may simply be made.
+        await inTransaction(deps.pool, async (db) => {
+          await closeAttempt(db, attempt.id, 'not-sent', { detail: failure.reason });
+          await db.query(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1 AND delivery_state = 'submitting'`, [row.id]);
+          await log(db, row, 'send message', 'F', `attempt ${attempt.aanleverkenmerk} ${failure.reason}; retrying`);
+        });
+        throw retryFailure(failure);
       }
-      if (err instanceof WusTransportError || err instanceof WusSecurityError) {
-        await log(deps.pool, row, 'send message', 'F', `ambiguous outcome, reconciling before any resend: ${err.message}`);
-        throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.ambiguous });
-      }
-      throw err;
+      await log(deps.pool, row, 'send message', 'F', `attempt ${attempt.aanleverkenmerk}: ambiguous outcome, reconciling before any resend: ${failure.reason}`);
+      throw retryFailure(failure);
     }
-    await inTransaction(deps.pool, async (client) => {
-      const current = await loadOrFail(client, row.id, true);
-      await recordSubmitted(client, current, response.kenmerk, response.tijdstempelAangeleverd, 'sent to Digipoort');
+    await inTransaction(deps.pool, async (db) => {
+      const current = await loadOrFail(db, row.id, true);
+      await closeAttempt(db, attempt.id, 'sent', { kenmerk: response.kenmerk, deliveredAt: response.tijdstempelAangeleverd });
+      await recordSubmitted(db, current, attempt, response.kenmerk, response.tijdstempelAangeleverd, `attempt ${attempt.aanleverkenmerk} sent to Digipoort`);
     });
     return { kenmerk: response.kenmerk, how: 'sent' };
   }
 
-  async function wusClientFor(row: MessageRow) {
+  async function wusClientFor(row: Pick<MessageRow, 'id' | 'hub_id' | 'number' | 'certificate_id'>) {
     if (!row.certificate_id) throw ApplicationFailure.nonRetryable('no certificate was chosen for this message', FILING_FAILURES.certificate);
     try {
       return await deps.wus.clientFor(row.certificate_id);
     } catch (err) {
       if (err instanceof CertificateNotUsable) {
-        await log(deps.pool, row, 'send message', 'F', err.message);
+        await log(deps.pool, row as MessageRow, 'send message', 'F', err.message);
         throw ApplicationFailure.nonRetryable(err.message, FILING_FAILURES.certificate);
       }
       throw err;
     }
   }
 
-  /**
-   * After an ambiguous attempt: look the process up instead of resending. One unknown process since the attempt →
-   * adopt it; none after the grace period → provably absent, resend; more than one → a person decides.
-   */
-  async function reconcile(row: MessageRow): Promise<SubmitOutcome | 'absent'> {
-    const { client } = await wusClientFor(row);
-    const processes = await client.getProcessen({
-      berichtsoort: row.berichtsoort,
-      identiteitBelanghebbende: { nummer: row.identity_number, type: row.identity_type },
+  /** A person must decide: the attempt stays open (its lane held), and the message says exactly why (H13, needs action). */
+  async function handToPerson(row: MessageRow, attempt: AttemptRow, reason: string): Promise<never> {
+    const text = `attempt ${attempt.aanleverkenmerk} cannot be settled without a person: ${reason}; adopt its Digipoort process or allow a resend (POST .../filings/${row.number}/resolve)`;
+    await inTransaction(deps.pool, async (db) => {
+      await markInDoubt(db, attempt.id, reason);
+      await db.query(
+        `UPDATE messages SET delivery_state = 'needs_human', needs_action_reason = $2, last_status_change_at = now() WHERE id = $1`,
+        [row.id, `ambiguous submission: ${reason}`],
+      );
+      await log(db, row, 'reconcile', 'F', text);
     });
-    const { rows: known } = await deps.pool.query<{ kenmerk: string }>(
-      `SELECT kenmerk FROM messages WHERE kenmerk = ANY($1) AND direction = 'outgoing'`,
-      [processes.map((p) => p.kenmerk)],
-    );
-    const knownSet = new Set(known.map((k) => k.kenmerk));
-    const since = (row.attempt_started_at?.getTime() ?? 0) - RECONCILE_CLOCK_TOLERANCE_MS;
-    const candidates: { kenmerk: string; deliveredAt: string }[] = [];
-    for (const process of processes.filter((p) => !knownSet.has(p.kenmerk))) {
-      const statuses = await client.getStatussenProces({ kenmerk: process.kenmerk });
-      const first = statuses.map((s) => Date.parse(s.tijdstempelStatus)).sort((a, b) => a - b)[0];
-      if (first !== undefined && first >= since) candidates.push({ kenmerk: process.kenmerk, deliveredAt: new Date(first).toISOString() });
+    throw ApplicationFailure.create({ message: `ambiguous submission: ${reason}`, type: FILING_FAILURES.needsHuman, nonRetryable: true });
+  }
+
+  /**
+   * After an ambiguous attempt (or a worker that died mid-call): look its process up instead of resending. The lane
+   * guarantees that only this attempt was in flight, so one unclaimed process in its window is its own; none after
+   * the grace period proves it never arrived, and a new attempt is sent; a person decides only when Digipoort's
+   * answers cannot (domain/reconcile.ts).
+   */
+  async function reconcile(row: MessageRow, attempt: AttemptRow): Promise<SubmitOutcome> {
+    let client;
+    try {
+      ({ client } = await deps.wus.clientFor(attempt.certificate_id ?? row.certificate_id ?? ''));
+    } catch (err) {
+      if (err instanceof CertificateNotUsable) return handToPerson(row, attempt, `Digipoort cannot be asked about it: ${err.message}`);
+      throw err;
     }
-    if (candidates.length === 1) {
-      const [found] = candidates;
+    const decision = await reconcileOnDigipoort(client, deps.pool, attempt, { callTimeoutMs: deps.wus.timeoutMs, now: now(), signal: Context.current().cancellationSignal });
+    if (decision.outcome === 'adopt') {
       await inTransaction(deps.pool, async (db) => {
         const current = await loadOrFail(db, row.id, true);
-        await recordSubmitted(db, current, found.kenmerk, found.deliveredAt, 'reconciled after an ambiguous attempt, process adopted');
+        await closeAttempt(db, attempt.id, 'adopted', { kenmerk: decision.kenmerk, deliveredAt: decision.deliveredAt, detail: 'the one unclaimed process in its window' });
+        await recordSubmitted(db, current, attempt, decision.kenmerk, decision.deliveredAt, `attempt ${attempt.aanleverkenmerk} reconciled after an ambiguous outcome, process adopted`);
       });
-      return { kenmerk: found.kenmerk, how: 'adopted' };
+      return { kenmerk: decision.kenmerk, how: 'adopted' };
     }
-    if (candidates.length > 1) {
-      const list = candidates.map((c) => c.kenmerk).join(', ');
-      await inTransaction(deps.pool, async (db) => {
-        await db.query(`UPDATE messages SET delivery_state = 'needs_human', last_status_change_at = now() WHERE id = $1`, [row.id]);
-        await log(db, row, 'reconcile', 'F', `ambiguous: ${candidates.length} unknown Digipoort processes since the attempt (${list}); a person must choose`);
-      });
-      throw ApplicationFailure.create({ message: `ambiguous submission: candidates ${list}`, type: FILING_FAILURES.needsHuman, nonRetryable: true, details: [candidates] });
+    if (decision.outcome === 'wait') {
+      throw ApplicationFailure.create({ message: decision.reason, type: FILING_FAILURES.reconcilePending, nextRetryDelay: decision.retryInMs, category: ApplicationFailureCategory.BENIGN });
     }
-    return 'absent';
+    if (decision.outcome === 'undecidable') return handToPerson(row, attempt, decision.reason);
+    // Provably absent: the attempt is closed and the next one opened in the same transaction, so the lane stays ours.
+    const next = await inTransaction(deps.pool, async (db) => {
+      const current = await loadOrFail(db, row.id, true);
+      if (current.delivery_state !== 'submitting') return { row: current };
+      await closeAttempt(db, attempt.id, 'absent', { detail: `no Digipoort process after ${Math.round(decision.waitedMs / 1000)} s` });
+      const opened = await openNextAttempt(db, current);
+      if (!opened.attempt) return { row: current, busy: opened.busy };
+      await log(db, current, 'reconcile', 'I', `no Digipoort process for attempt ${attempt.aanleverkenmerk} after ${Math.round(decision.waitedMs / 1000)} s: sending again as ${opened.attempt.aanleverkenmerk}`);
+      return { row: opened.row, attempt: opened.attempt };
+    });
+    if (next.busy) throw laneBusyFailure(next.busy);
+    if (!next.attempt) return alreadyDone(next.row);
+    return sendAttempt(next.row, next.attempt);
+  }
+
+  /** The message's next attempt, opened in its lane together with the "submitting" intent (or who holds the lane). */
+  async function openNextAttempt(db: PoolClient, current: MessageRow): Promise<{ row: MessageRow; attempt: AttemptRow; busy?: undefined } | { busy: LaneHolder; attempt?: undefined }> {
+    const hub = await findHubById(db, current.hub_id!);
+    const number = current.attempt + 1;
+    const aanleverkenmerk = aanleverkenmerkFor(hub!.participantNumber, Number(current.number), current.version, number);
+    const lane = { berichtsoort: current.berichtsoort, identityType: current.identity_type, identityNumber: current.identity_number };
+    const taken = await openAttempt(db, { owner: { messageId: current.id }, attempt: number, hubId: current.hub_id, lane, certificateId: current.certificate_id!, aanleverkenmerk });
+    if (taken.busy) return { busy: taken.busy };
+    const { rows } = await db.query<MessageRow>(
+      `UPDATE messages SET delivery_state = 'submitting', attempt = $2, attempt_started_at = $3, aanleverkenmerk = $4 WHERE id = $1 RETURNING *`,
+      [current.id, number, taken.opened.started_at, aanleverkenmerk],
+    );
+    return { row: rows[0], attempt: taken.opened };
+  }
+
+  function alreadyDone(row: MessageRow): SubmitOutcome {
+    if (!row.kenmerk) throw ApplicationFailure.nonRetryable(`message is ${row.delivery_state} without a kenmerk`, FILING_FAILURES.digipoortFault);
+    return { kenmerk: row.kenmerk, how: 'already-sent' };
+  }
+
+  /** Logs once that the message waits its turn in its lane (not at every retry). */
+  async function noteWaiting(row: MessageRow, holder: LaneHolder): Promise<void> {
+    const text = `waiting its turn: ${describeHolder(holder)}`;
+    const { rows } = await deps.pool.query<{ text: string }>('SELECT text FROM communication_log WHERE message_id = $1 ORDER BY id DESC LIMIT 1', [row.id]);
+    if (rows[0]?.text !== text) await log(deps.pool, row, 'send message', 'I', text);
   }
 
   return {
@@ -251,7 +290,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
       } catch (err) {
         if (!(err instanceof RuleViolation)) throw err;
         // Not sent: a technical failure (70) that can be reset (H10) once the certificates are in order.
-        await recordFailed(row, err.message);
+        await inTransaction(deps.pool, (db) => recordFailed(db, row, err.message));
         throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.certificate, nonRetryable: true });
       }
       await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, choice.certificateId, choice.role]);
@@ -298,63 +337,49 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     },
   };
 
+  /**
+   * Exactly once in effect: the intent ("submitting", with its attempt opened in the submission lane) is committed
+   * before aanleveren; an attempt found open (an ambiguous outcome, or a worker that died) is reconciled, never
+   * blindly resent; while another attempt holds the lane the message waits its turn.
+   */
   async function submit(messageId: string): Promise<SubmitOutcome> {
-      const grace = Math.max(2 * deps.wus.timeoutMs, 10_000);
-      // 1. The intent, committed before any network call. `fresh`: this execution made the record.
-      const { row, fresh } = await inTransaction(deps.pool, async (client) => {
-        const current = await loadOrFail(client, messageId, true);
-        assertOwned(current);
-        if (current.do_not_send) throw ApplicationFailure.nonRetryable('H11: superseded by a newer version: not sent', FILING_FAILURES.superseded);
-        if (current.delivery_state === 'needs_human') {
-          throw ApplicationFailure.nonRetryable('a person must resolve the ambiguous submission first', FILING_FAILURES.needsHuman);
-        }
-        if (current.delivery_state === 'ready') {
-          const hub = await findHubById(client, current.hub_id!);
-          const attempt = current.attempt + 1;
-          const aanleverkenmerk = aanleverkenmerkFor(hub!.participantNumber, Number(current.number), current.version, attempt);
-          const { rows } = await client.query<MessageRow>(
-            `UPDATE messages SET delivery_state = 'submitting', attempt = $2, attempt_started_at = now(), aanleverkenmerk = $3
-              WHERE id = $1 RETURNING *`,
-            [messageId, attempt, aanleverkenmerk],
-          );
-          return { row: rows[0], fresh: true };
-        }
-        return { row: current, fresh: false };
+    const intent = await inTransaction(deps.pool, async (db) => {
+      const current = await loadOrFail(db, messageId, true);
+      assertOwned(current);
+      if (current.do_not_send) throw ApplicationFailure.nonRetryable('H11: superseded by a newer version: not sent', FILING_FAILURES.superseded);
+      if (current.delivery_state === 'needs_human') {
+        throw ApplicationFailure.nonRetryable('a person must resolve the ambiguous submission first', FILING_FAILURES.needsHuman);
+      }
+      if (['submitted', 'final', 'failed'].includes(current.delivery_state)) return { done: current };
+      if (current.delivery_state === 'ready') {
+        const opened = await openNextAttempt(db, current);
+        return opened.busy ? { row: current, busy: opened.busy } : { row: opened.row, attempt: opened.attempt, fresh: true };
+      }
+      if (current.delivery_state !== 'submitting') {
+        throw ApplicationFailure.nonRetryable(`message in state ${current.delivery_state} cannot be sent`, 'NotSendable');
+      }
+      const open = await openAttemptOf(db, { messageId });
+      if (open) return { row: current, attempt: open, fresh: false };
+      // In doubt from before attempts were records: its attempt opens (and is reconciled) once the lane is free.
+      const lane = { berichtsoort: current.berichtsoort, identityType: current.identity_type, identityNumber: current.identity_number };
+      const taken = await openAttempt(db, {
+        owner: { messageId },
+        attempt: Math.max(1, current.attempt),
+        hubId: current.hub_id,
+        lane,
+        certificateId: current.certificate_id!,
+        aanleverkenmerk: current.aanleverkenmerk!,
+        startedAt: current.attempt_started_at ?? undefined,
       });
-      if (row.delivery_state === 'submitted' || row.delivery_state === 'final' || row.delivery_state === 'failed') {
-        if (!row.kenmerk) throw ApplicationFailure.nonRetryable(`message is ${row.delivery_state} without a kenmerk`, FILING_FAILURES.digipoortFault);
-        return { kenmerk: row.kenmerk, how: 'already-sent' };
-      }
-      if (row.delivery_state !== 'submitting') {
-        throw ApplicationFailure.nonRetryable(`message in state ${row.delivery_state} cannot be sent`, 'NotSendable');
-      }
-      // 2. A record made just now: send. A record found (the worker died, or the outcome was ambiguous): reconcile.
-      if (fresh) return sendAttempt(row);
-      const reconciled = await reconcile(row);
-      if (reconciled !== 'absent') return reconciled;
-      const waited = now().getTime() - (row.attempt_started_at?.getTime() ?? 0);
-      if (waited < grace) {
-        throw ApplicationFailure.create({
-          message: `no Digipoort process found yet; checking again before concluding it is absent`,
-          type: FILING_FAILURES.reconcilePending,
-          nextRetryDelay: Math.max(1000, grace - waited),
-        });
-      }
-      // Provably absent: a new attempt, again on record before it is sent.
-      const next = await inTransaction(deps.pool, async (client) => {
-        const current = await loadOrFail(client, messageId, true);
-        if (current.delivery_state !== 'submitting') return current;
-        const hub = await findHubById(client, current.hub_id!);
-        const attempt = current.attempt + 1;
-        const { rows } = await client.query<MessageRow>(
-          `UPDATE messages SET attempt = $2, attempt_started_at = now(), aanleverkenmerk = $3 WHERE id = $1 RETURNING *`,
-          [messageId, attempt, aanleverkenmerkFor(hub!.participantNumber, Number(current.number), current.version, attempt)],
-        );
-        await log(client, current, 'reconcile', 'I', `no Digipoort process for attempt ${current.attempt} after ${Math.round(waited / 1000)} s: sending again (attempt ${attempt})`);
-        return rows[0];
-      });
-      if (next.delivery_state !== 'submitting') return { kenmerk: next.kenmerk ?? '', how: 'already-sent' };
-      return sendAttempt(next);
+      return taken.busy ? { row: current, busy: taken.busy } : { row: current, attempt: taken.opened, fresh: false };
+    });
+    if ('done' in intent && intent.done) return alreadyDone(intent.done);
+    if (intent.busy) {
+      await noteWaiting(intent.row, intent.busy);
+      throw laneBusyFailure(intent.busy);
+    }
+    // A record made just now: send. A record found (the worker died, or the outcome was ambiguous): reconcile.
+    return intent.fresh ? sendAttempt(intent.row, intent.attempt!) : reconcile(intent.row, intent.attempt!);
   }
 
   async function notify(messageId: string, lifecycle: LifecycleCode): Promise<'sent' | 'no-callback'> {
@@ -374,7 +399,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         kind: row.kind,
         period: row.period,
         lifecycle,
-        lifecycleLabel: LIFECYCLE[lifecycle] ? lifecycleLabel(lifecycle, authority(row)) : null,
+        lifecycleLabel: LIFECYCLE[lifecycle] ? lifecycleLabel(lifecycle, authority(row), 'en', row.approval_required) : null,
         digipoortStatus: row.digipoort_status,
         lastStatusChange: row.last_status_change_at.toISOString(),
         statusHistory: (await statusHistory(deps.pool, row.id)).map((s) => ({ code: s.statuscode, at: s.tijdstempelStatus, description: s.statusomschrijving })),

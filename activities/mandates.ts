@@ -25,7 +25,17 @@ import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/cl
 import type { WusClient } from '../integrations/wus/client';
 import { WusFault, WusRequestError, WusSecurityError, WusTransportError } from '../integrations/wus/errors';
 import type { StatusResultaat } from '../integrations/wus/types';
+import {
+  closeAttempt,
+  describeHolder,
+  markInDoubt,
+  openAttempt,
+  openAttemptOf,
+  type AttemptRow,
+  type SubmissionLane,
+} from '../db/repositories/submission-attempts';
 import { withHeartbeat } from './filing';
+import { classifySendFailure, reconcileOnDigipoort, retryFailure } from './submission';
 
 export interface MandateActivityDeps {
   pool: Pool;
@@ -73,7 +83,10 @@ export interface SubmitOutcome {
   waiting: string | null;
 }
 
-const RECONCILE_CLOCK_TOLERANCE_MS = 120_000;
+/** A mandate message's submission lane: its berichtsoort for the client's fiscal number. */
+function laneOf(m: MandateRow, message: MandateMessageRow): SubmissionLane {
+  return { berichtsoort: message.berichtsoort, identityType: MANDATE_IDENTITY_TYPE, identityNumber: m.fiscal_number };
+}
 
 /** Once an activation code went out (or definitely will not), the stored message keeps no trace of it. */
 const WIPE_ACTIVATION_CODE = `content_xml = CASE WHEN purpose = 'activate'
@@ -164,11 +177,12 @@ export function createMandateActivities(deps: MandateActivityDeps) {
   }
 
   /** A send that cannot start: nothing went out, so the failure is definite and on the record. */
-  async function clientForSend(message: MandateMessageRow): Promise<WusClient> {
+  async function clientForSend(message: MandateMessageRow, attempt: AttemptRow): Promise<WusClient> {
     const opened = await openClient(message.certificate_id);
     if (opened.client) return opened.client;
     await inTransaction(deps.pool, async (db) => {
       const m = await load(db, message.mandate_id, true);
+      await closeAttempt(db, attempt.id, 'not-sent', { detail: opened.problem });
       await recordFailure(db, m, message, `not sent: ${opened.problem}`);
     });
     throw ApplicationFailure.nonRetryable(opened.problem, MANDATE_FAILURES.refused);
@@ -185,72 +199,100 @@ export function createMandateActivities(deps: MandateActivityDeps) {
     if (rowCount) await log(deps.pool, m, 'receive', 'F', `the state could not be checked (the mandate stays ${m.state}): ${problem}`);
   }
 
-  /** One attempt that is durably on record as "submitting". */
-  async function sendAttempt(message: MandateMessageRow, m: MandateRow): Promise<string> {
-    const client = await clientForSend(message);
+  /** One attempt that is durably on record as "submitting" (open in its lane). */
+  async function sendAttempt(message: MandateMessageRow, m: MandateRow, attempt: AttemptRow): Promise<string> {
+    const client = await clientForSend(message, attempt);
     try {
       const { result } = await client.aanleveren(
         {
           berichtsoort: message.berichtsoort,
-          aanleverkenmerk: message.aanleverkenmerk ?? undefined,
+          aanleverkenmerk: attempt.aanleverkenmerk,
           identiteitBelanghebbende: { nummer: m.fiscal_number, type: MANDATE_IDENTITY_TYPE },
           rolBelanghebbende: MANDATE_ROLE,
           berichtInhoud: { mimeType: 'application/xml', bestandsnaam: mandateFileName(message.purpose, message.seq), inhoud: Buffer.from(message.content_xml, 'utf8') },
         },
         Context.current().cancellationSignal,
       );
-      await inTransaction(deps.pool, async (db) => recordSubmitted(db, m, message, result.kenmerk, result.tijdstempelAangeleverd, 'sent to Digipoort'));
+      await inTransaction(deps.pool, async (db) => {
+        await closeAttempt(db, attempt.id, 'sent', { kenmerk: result.kenmerk, deliveredAt: result.tijdstempelAangeleverd });
+        await recordSubmitted(db, m, message, result.kenmerk, result.tijdstempelAangeleverd, 'sent to Digipoort');
+      });
       return result.kenmerk;
     } catch (err) {
-      if (err instanceof WusFault || err instanceof WusRequestError) {
-        const reason = err instanceof WusFault ? `Digipoort refused the message: ${err.foutcode} ${err.foutbeschrijving}` : `not sent: ${err.message}`;
-        await inTransaction(deps.pool, async (db) => recordFailure(db, await load(db, m.id, true), message, reason));
-        throw ApplicationFailure.nonRetryable(reason, MANDATE_FAILURES.refused);
+      const failure = classifySendFailure(err);
+      if (!failure) throw err;
+      if (failure.kind === 'refused') {
+        await inTransaction(deps.pool, async (db) => {
+          await closeAttempt(db, attempt.id, 'refused', { detail: failure.reason });
+          await recordFailure(db, await load(db, m.id, true), message, failure.reason);
+        });
+        throw ApplicationFailure.nonRetryable(failure.reason, MANDATE_FAILURES.refused);
       }
-      if (err instanceof WusTransportError && !err.ambiguous) {
-        // Provably not sent: the attempt may simply be made again.
-        await deps.pool.query(`UPDATE mandate_messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1`, [message.id]);
-        throw ApplicationFailure.create({ message: err.message, type: 'DigipoortUnavailable' });
+      if (failure.kind === 'not-sent') {
+        // Provably not sent: the attempt is over (its lane free) and a new one may simply be made.
+        await inTransaction(deps.pool, async (db) => {
+          await closeAttempt(db, attempt.id, 'not-sent', { detail: failure.reason });
+          await db.query(`UPDATE mandate_messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1 AND delivery_state = 'submitting'`, [message.id]);
+        });
+        throw retryFailure(failure);
       }
-      if (err instanceof WusTransportError || err instanceof WusSecurityError) {
-        await log(deps.pool, m, 'send message', 'F', `ambiguous outcome of ${message.aanleverkenmerk}, reconciling before any resend: ${err.message}`);
-        throw ApplicationFailure.create({ message: err.message, type: MANDATE_FAILURES.ambiguous });
-      }
-      throw err;
+      await log(deps.pool, m, 'send message', 'F', `ambiguous outcome of ${attempt.aanleverkenmerk}, reconciling before any resend: ${failure.reason}`);
+      throw retryFailure(failure);
     }
   }
 
   /** A message in doubt goes to a person: it may have been sent, so it is neither failed nor sent again by itself. */
-  async function needsHuman(message: MandateMessageRow, m: MandateRow, why: string): Promise<never> {
-    await deps.pool.query(`UPDATE mandate_messages SET delivery_state = 'needs_human' WHERE id = $1 AND delivery_state = 'submitting'`, [message.id]);
-    await log(deps.pool, m, 'reconcile', 'F', `${why}; a person must adopt a Digipoort process or allow a resend (POST .../mandates/${m.id}/resolve)`);
+  async function needsHuman(message: MandateMessageRow, m: MandateRow, attempt: AttemptRow, why: string): Promise<never> {
+    await inTransaction(deps.pool, async (db) => {
+      await markInDoubt(db, attempt.id, why);
+      await db.query(`UPDATE mandate_messages SET delivery_state = 'needs_human' WHERE id = $1 AND delivery_state = 'submitting'`, [message.id]);
+      await log(db, m, 'reconcile', 'F', `attempt ${attempt.aanleverkenmerk} cannot be settled without a person: ${why}; a person must adopt a Digipoort process or allow a resend (POST .../mandates/${m.id}/resolve)`);
+    });
     throw ApplicationFailure.create({ message: `ambiguous submission: ${why}`, type: MANDATE_FAILURES.needsHuman, nonRetryable: true });
   }
 
-  /** After an ambiguous attempt: adopt the one unknown process since the attempt, or conclude it is absent. */
-  async function reconcile(message: MandateMessageRow, m: MandateRow): Promise<string | 'absent'> {
-    const opened = await openClient(message.certificate_id);
+  /**
+   * After an ambiguous attempt: the lane guarantees it was the only one in flight, so the one unclaimed process in its
+   * window is its own; none after the grace period proves it never arrived (domain/reconcile.ts).
+   */
+  async function reconcile(message: MandateMessageRow, m: MandateRow, attempt: AttemptRow): Promise<string | 'absent'> {
+    const opened = await openClient(attempt.certificate_id ?? message.certificate_id);
     // The attempt may have reached Digipoort: without a usable certificate nobody can tell, so a person decides.
-    if (!opened.client) return needsHuman(message, m, `attempt ${message.aanleverkenmerk} cannot be reconciled: ${opened.problem}`);
-    const client = opened.client;
-    const processes = await client.getProcessen({ berichtsoort: message.berichtsoort, identiteitBelanghebbende: { nummer: m.fiscal_number, type: MANDATE_IDENTITY_TYPE } });
-    const { rows: known } = await deps.pool.query<{ kenmerk: string }>('SELECT kenmerk FROM mandate_messages WHERE kenmerk = ANY($1)', [processes.map((p) => p.kenmerk)]);
-    const knownSet = new Set(known.map((k) => k.kenmerk));
-    const since = (message.attempt_started_at?.getTime() ?? 0) - RECONCILE_CLOCK_TOLERANCE_MS;
-    const candidates: { kenmerk: string; at: string }[] = [];
-    for (const process of processes.filter((p) => !knownSet.has(p.kenmerk))) {
-      const statuses = await client.getStatussenProces({ kenmerk: process.kenmerk });
-      const first = statuses.map((s) => Date.parse(s.tijdstempelStatus)).sort((a, b) => a - b)[0];
-      if (first !== undefined && first >= since) candidates.push({ kenmerk: process.kenmerk, at: new Date(first).toISOString() });
+    if (!opened.client) return needsHuman(message, m, attempt, `Digipoort cannot be asked about it: ${opened.problem}`);
+    const decision = await reconcileOnDigipoort(opened.client, deps.pool, attempt, { callTimeoutMs: deps.wus.timeoutMs, now: now(), signal: Context.current().cancellationSignal });
+    if (decision.outcome === 'adopt') {
+      await inTransaction(deps.pool, async (db) => {
+        await closeAttempt(db, attempt.id, 'adopted', { kenmerk: decision.kenmerk, deliveredAt: decision.deliveredAt, detail: 'the one unclaimed process in its window' });
+        await recordSubmitted(db, m, message, decision.kenmerk, decision.deliveredAt, 'reconciled after an ambiguous attempt, process adopted');
+      });
+      return decision.kenmerk;
     }
-    if (candidates.length === 1) {
-      await inTransaction(deps.pool, async (db) => recordSubmitted(db, m, message, candidates[0].kenmerk, candidates[0].at, 'reconciled after an ambiguous attempt, process adopted'));
-      return candidates[0].kenmerk;
+    if (decision.outcome === 'wait') {
+      throw ApplicationFailure.create({ message: decision.reason, type: MANDATE_FAILURES.reconcilePending, nextRetryDelay: decision.retryInMs, category: ApplicationFailureCategory.BENIGN });
     }
-    if (candidates.length > 1) {
-      return needsHuman(message, m, `${candidates.length} unknown Digipoort processes since the attempt (candidates ${candidates.map((c) => c.kenmerk).join(', ')})`);
-    }
+    if (decision.outcome === 'undecidable') return needsHuman(message, m, attempt, decision.reason);
     return 'absent';
+  }
+
+  /** Opens the message's next attempt in its lane with the "submitting" intent, or says who holds the lane. */
+  async function openNextAttempt(db: PoolClient, m: MandateRow, message: MandateMessageRow): Promise<{ message: MandateMessageRow; attempt: AttemptRow; waiting?: undefined } | { waiting: string; attempt?: undefined }> {
+    const hub = await findHubById(db, m.hub_id);
+    const number = message.attempt + 1;
+    const aanleverkenmerk = mandateAanleverkenmerk(hub!.participantNumber, Number(message.seq), number);
+    const taken = await openAttempt(db, {
+      owner: { mandateMessageId: message.id },
+      attempt: number,
+      hubId: m.hub_id,
+      lane: laneOf(m, message),
+      certificateId: message.certificate_id,
+      aanleverkenmerk,
+    });
+    if (taken.busy) return { waiting: describeHolder(taken.busy) };
+    const { rows } = await db.query<MandateMessageRow>(
+      `UPDATE mandate_messages SET delivery_state = 'submitting', attempt = $2, attempt_started_at = $3, aanleverkenmerk = $4 WHERE id = $1 RETURNING *`,
+      [message.id, number, taken.opened.started_at, aanleverkenmerk],
+    );
+    return { message: rows[0], attempt: taken.opened };
   }
 
   /** Why a message that is ready must not go out for the mandate as it is now (it moved on), or undefined. */
@@ -262,80 +304,72 @@ export function createMandateActivities(deps: MandateActivityDeps) {
   }
 
   /**
-   * Exactly once in effect, as the filing's submission: the attempt is committed as "submitting" before aanleveren;
-   * a record found in that state (the worker died, or the outcome was ambiguous) is reconciled with getProcessen,
-   * never blindly resent.
+   * Exactly once in effect, as the filing's submission: the attempt is committed as "submitting" (open in its lane)
+   * before aanleveren; an attempt found open (the worker died, or the outcome was ambiguous) is reconciled with
+   * getProcessen, never blindly resent. While another message of the client holds the lane, this one waits its turn
+   * in its workflow (a timer, not a retried activity), however long a person takes.
    */
   async function submit(mandateId: string, purpose: MandatePurpose): Promise<{ waiting: string | null }> {
-    const grace = Math.max(2 * deps.wus.timeoutMs, 10_000);
-    const intent = await inTransaction(deps.pool, async (db) => {
+    const intent = await inTransaction(deps.pool, async (db): Promise<{ m: MandateRow; message?: MandateMessageRow; attempt?: AttemptRow; fresh?: boolean; waiting?: string }> => {
       const m = await load(db, mandateId, true);
       let message = currentMessage(await messagesOf(db, mandateId), purpose);
       if (!message && purpose === 'revoke') {
-        if (!m.revoke_requested_at || !isOpen(m.state)) return { m, message: undefined, fresh: false };
+        if (!m.revoke_requested_at || !isOpen(m.state)) return { m };
         message = await addMandateMessage(db, m, 'revoke');
       }
-      if (!message) return { m, message: undefined, fresh: false };
-      if (message.delivery_state !== 'ready') return { m, message, fresh: false };
+      if (!message) return { m };
+      if (message.delivery_state === 'submitting') {
+        const open = await openAttemptOf(db, { mandateMessageId: message.id });
+        if (open) return { m, message, attempt: open, fresh: false };
+        // In doubt from before attempts were records: its attempt opens (and is reconciled) once the lane is free.
+        const taken = await openAttempt(db, {
+          owner: { mandateMessageId: message.id },
+          attempt: Math.max(1, message.attempt),
+          hubId: m.hub_id,
+          lane: laneOf(m, message),
+          certificateId: message.certificate_id,
+          aanleverkenmerk: message.aanleverkenmerk!,
+          startedAt: message.attempt_started_at ?? undefined,
+        });
+        return taken.busy ? { m, waiting: describeHolder(taken.busy) } : { m, message, attempt: taken.opened, fresh: false };
+      }
+      if (message.delivery_state !== 'ready') return { m, message };
       // Nothing goes out for a mandate that moved on (e.g. marked REJECTED because its workflow seemed not to start).
       const stale = notSendable(m, purpose);
       if (stale) {
         await db.query(`UPDATE mandate_messages SET delivery_state = 'failed', outcome_reason = $2, ${WIPE_ACTIVATION_CODE} WHERE id = $1`, [message.id, `not sent: ${stale}`]);
         await log(db, m, 'send message', 'I', `${message.berichtsoort} not sent: ${stale}`);
-        return { m, message: undefined, fresh: false };
+        return { m };
       }
-      // A reconcile must only ever find this message's process: one message of a client in doubt at a time. The
-      // others wait their turn in their workflows (a timer, not a retried activity), however long a person takes.
-      await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mandate-message-${m.fiscal_number}`]);
-      const { rows: inDoubt } = await db.query<{ mandate_id: string; delivery_state: string }>(
-        `SELECT x.mandate_id, x.delivery_state FROM mandate_messages x JOIN mandates y ON y.id = x.mandate_id
-          WHERE y.fiscal_number = $1 AND x.berichtsoort = $2 AND x.delivery_state IN ('submitting', 'needs_human') AND x.id <> $3
-          ORDER BY x.seq LIMIT 1`,
-        [m.fiscal_number, message.berichtsoort, message.id],
-      );
-      if (inDoubt[0]) {
-        const waiting =
-          `another ${message.berichtsoort} message of this client (mandate ${inDoubt[0].mandate_id}) is ` +
-          (inDoubt[0].delivery_state === 'needs_human' ? 'waiting for a person to resolve its ambiguous submission' : 'being sent or reconciled');
-        return { m, message: undefined, fresh: false, waiting };
-      }
-      const hub = await findHubById(db, m.hub_id);
-      const attempt = message.attempt + 1;
-      const { rows } = await db.query<MandateMessageRow>(
-        `UPDATE mandate_messages SET delivery_state = 'submitting', attempt = $2, attempt_started_at = now(), aanleverkenmerk = $3 WHERE id = $1 RETURNING *`,
-        [message.id, attempt, mandateAanleverkenmerk(hub!.participantNumber, Number(message.seq), attempt)],
-      );
-      return { m, message: rows[0], fresh: true };
+      const opened = await openNextAttempt(db, m, message);
+      if (!opened.attempt) return { m, waiting: opened.waiting };
+      return { m, message: opened.message, attempt: opened.attempt, fresh: true };
     });
-    const { m, message, fresh } = intent;
-    if ('waiting' in intent && intent.waiting) return { waiting: intent.waiting };
+    const { m, message, attempt, fresh } = intent;
+    if (intent.waiting) return { waiting: intent.waiting };
     const sent = { waiting: null };
-    if (!message) return sent;
-    if (message.delivery_state === 'submitted') return sent;
-    if (message.delivery_state === 'needs_human') {
-      throw ApplicationFailure.nonRetryable('a person must resolve the ambiguous submission first', MANDATE_FAILURES.needsHuman);
-    }
-    if (fresh) {
-      await sendAttempt(message, m);
+    if (!message || !attempt) {
+      if (message?.delivery_state === 'needs_human') {
+        throw ApplicationFailure.nonRetryable('a person must resolve the ambiguous submission first', MANDATE_FAILURES.needsHuman);
+      }
       return sent;
     }
-    const reconciled = await reconcile(message, m);
-    if (reconciled !== 'absent') return sent;
-    const waited = now().getTime() - (message.attempt_started_at?.getTime() ?? 0);
-    if (waited < grace) {
-      throw ApplicationFailure.create({ message: 'no Digipoort process found yet; checking again before concluding it is absent', type: MANDATE_FAILURES.reconcilePending, nextRetryDelay: Math.max(1000, grace - waited), category: ApplicationFailureCategory.BENIGN });
+    if (fresh) {
+      await sendAttempt(message, m, attempt);
+      return sent;
     }
+    if ((await reconcile(message, m, attempt)) !== 'absent') return sent;
+    // Provably absent: the attempt is closed and the next one opened in the same transaction (the lane stays ours).
     const next = await inTransaction(deps.pool, async (db) => {
-      const hub = await findHubById(db, m.hub_id);
-      const attempt = message.attempt + 1;
-      const { rows } = await db.query<MandateMessageRow>(
-        `UPDATE mandate_messages SET attempt = $2, attempt_started_at = now(), aanleverkenmerk = $3 WHERE id = $1 AND delivery_state = 'submitting' RETURNING *`,
-        [message.id, attempt, mandateAanleverkenmerk(hub!.participantNumber, Number(message.seq), attempt)],
-      );
-      if (rows[0]) await log(db, m, 'reconcile', 'I', `no Digipoort process for attempt ${message.attempt} after ${Math.round(waited / 1000)} s: sending again (attempt ${attempt})`);
-      return rows[0];
+      const current = (await messagesOf(db, mandateId)).find((x) => x.id === message.id);
+      if (!current || current.delivery_state !== 'submitting') return undefined;
+      await closeAttempt(db, attempt.id, 'absent', { detail: 'no Digipoort process after the grace period' });
+      const opened = await openNextAttempt(db, m, current);
+      if (opened.attempt) await log(db, m, 'reconcile', 'I', `no Digipoort process for attempt ${attempt.aanleverkenmerk}: sending again as ${opened.attempt.aanleverkenmerk}`);
+      return opened;
     });
-    if (next) await sendAttempt(next, m);
+    if (next && !next.attempt) return { waiting: next.waiting };
+    if (next?.attempt) await sendAttempt(next.message, m, next.attempt);
     return sent;
   }
 

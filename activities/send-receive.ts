@@ -10,6 +10,7 @@ import { acquireSendReceiveLock, releaseSendReceiveLock } from '../db/repositori
 import { WusFault, WusTransportError } from '../integrations/wus/errors';
 import type { WusClientPool } from '../integrations/wus/client-pool';
 import type { StatusResultaat } from '../integrations/wus/types';
+import { claimedKenmerken, laneInFlight } from '../db/repositories/submission-attempts';
 import { filing, filingWorkflowId, type FilingInput } from '../workflows/filing';
 
 export interface SendReceiveActivityDeps {
@@ -75,8 +76,9 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
       for (const s of results) {
         const inserted = await client.query(
           `INSERT INTO digipoort_statuses (message_id, hub_id, kenmerk, statuscode, tijdstempel_status, statusomschrijving,
-             foutcode, foutbeschrijving, statusdetails)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (kenmerk, statuscode, tijdstempel_status) DO NOTHING`,
+             foutcode, foutbeschrijving, statusdetails, attempt_id)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, (SELECT id FROM submission_attempts WHERE kenmerk = $3))
+           ON CONFLICT (kenmerk, statuscode, tijdstempel_status) DO NOTHING`,
           [message.id, hub.id, s.kenmerk, s.statuscode, s.tijdstempelStatus, s.statusomschrijving, s.statusFoutcode?.foutcode ?? null,
             s.statusFoutcode?.foutbeschrijving ?? null, s.statusdetails ?? null],
         );
@@ -213,8 +215,9 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
 
     /**
      * H7: return messages that match no sent message are kept as separate messages of subtype ONB, for a person.
-     * Looks at every process of the hub's organisations in every message type (H9), last 30 days; identities with a
-     * submission in doubt are skipped (its reconcile may claim the process).
+     * Looks at every process of the hub's organisations in every message type (H9), last 30 days. A kenmerk claimed by
+     * any message or attempt (an earlier attempt of a reset filing included) is never unknown, and a lane whose
+     * attempt was in flight during the look is left for the next run: that attempt's reconcile may claim the process.
      */
     async detectUnknownProcesses({ hubId }: { hubId: string }): Promise<number> {
       const hub = await hubOrFail(hubId);
@@ -230,11 +233,7 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
         for (const spec of Object.values(FILING_KINDS)) {
           const nummer = spec.identifier === 'obNumber' ? organisation.ob_number : organisation.kvk_number;
           if (!nummer) continue;
-          const { rowCount: inDoubt } = await deps.pool.query(
-            `SELECT 1 FROM messages WHERE hub_id = $1 AND berichtsoort = $2 AND identity_number = $3 AND delivery_state IN ('submitting', 'needs_human')`,
-            [hubId, spec.berichtsoort, nummer],
-          );
-          if (inDoubt) continue;
+          const lane = { berichtsoort: spec.berichtsoort, identityType: spec.identityType, identityNumber: nummer };
           let processes;
           try {
             processes = await client.getProcessen({ berichtsoort: spec.berichtsoort, identiteitBelanghebbende: { nummer, type: spec.identityType } });
@@ -242,9 +241,15 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
             await writeLog(deps.pool, { hubId, environment: hub.environmentCode, step: 'receive', level: 'F', text: `process list for ${spec.berichtsoort} ${nummer} failed: ${(err as Error).message}` });
             continue;
           }
-          const { rows: known } = await deps.pool.query<{ kenmerk: string }>('SELECT kenmerk FROM messages WHERE kenmerk = ANY($1)', [processes.map((p) => p.kenmerk)]);
-          const knownSet = new Set(known.map((k) => k.kenmerk));
-          for (const process of processes.filter((p) => !knownSet.has(p.kenmerk))) {
+          if (processes.length === 0) continue;
+          // In this order, after the list: an attempt in flight may still claim one of these processes; one that ended
+          // before this check has its kenmerk on record, read next.
+          if (await laneInFlight(deps.pool, lane)) continue;
+          const claimed = await claimedKenmerken(deps.pool, processes.map((p) => p.kenmerk));
+          const { rows: kept } = await deps.pool.query<{ kenmerk: string }>('SELECT kenmerk FROM messages WHERE kenmerk = ANY($1)', [processes.map((p) => p.kenmerk)]);
+          const known = new Set([...claimed, ...kept.map((k) => k.kenmerk)]);
+          const unknown = processes.filter((p) => !known.has(p.kenmerk));
+          for (const process of unknown) {
             const statuses = await client.getStatussenProces({ kenmerk: process.kenmerk });
             const first = statuses.map((s) => Date.parse(s.tijdstempelStatus)).sort((a, b) => a - b)[0];
             if (first === undefined || first < Date.now() - RECEIVE_LOOKBACK_DAYS * 86_400_000) continue;

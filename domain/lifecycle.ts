@@ -25,6 +25,8 @@ export interface LifecycleDefinition {
   final: boolean;
   /** An error state (5, 25, 70); 70 can be reset and resent (H10). */
   error: boolean;
+  /** Labels of a filing that needs no client approval, where the usual ones would say "approved by the client". */
+  labelsWithoutApproval?: LifecycleDefinition['labels'];
   note?: string;
 }
 
@@ -64,6 +66,10 @@ export const LIFECYCLE: Readonly<Record<LifecycleCode, LifecycleDefinition>> = {
       (a) => `Approved by the client, prepared for sending to ${a}`,
       (a) => `Goedgekeurd door cliënt en klaargezet voor verzending naar ${a}`,
     ),
+    labelsWithoutApproval: per(
+      (a) => `Prepared for sending to ${a}`,
+      (a) => `Klaargezet voor verzending naar ${a}`,
+    ),
     final: false,
     error: false,
   },
@@ -72,6 +78,10 @@ export const LIFECYCLE: Readonly<Record<LifecycleCode, LifecycleDefinition>> = {
     labels: per(
       (a) => `Approved by the client and sent to ${a}`,
       (a) => `Goedgekeurd door cliënt en verzonden naar ${a}`,
+    ),
+    labelsWithoutApproval: per(
+      (a) => `Sent to ${a}`,
+      (a) => `Verzonden naar ${a}`,
     ),
     final: false,
     error: false,
@@ -113,9 +123,14 @@ export function isLifecycleCode(code: unknown): code is LifecycleCode {
   return typeof code === 'number' && (LIFECYCLE_CODES as readonly number[]).includes(code);
 }
 
-/** Label of a code for an authority, in English (default) or Dutch. */
-export function lifecycleLabel(code: LifecycleCode, authority: Authority, language: 'en' | 'nl' = 'en'): string {
-  return LIFECYCLE[code].labels[language][authority];
+/**
+ * Label of a code for an authority, in English (default) or Dutch. A filing that needed no approval is never said to
+ * be "approved by the client" (`approvedByClient` false).
+ */
+export function lifecycleLabel(code: LifecycleCode, authority: Authority, language: 'en' | 'nl' = 'en', approvedByClient = true): string {
+  const definition = LIFECYCLE[code];
+  const labels = !approvedByClient && definition.labelsWithoutApproval ? definition.labelsWithoutApproval : definition.labels;
+  return labels[language][authority];
 }
 
 /**

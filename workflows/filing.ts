@@ -152,7 +152,7 @@ export async function filing(input: FilingInput): Promise<FilingState> {
       [
         `**Filing ${input.number}** (${input.kind}) — ${state.phase}`,
         '',
-        `- Lifecycle: ${lifecycle ?? '–'}${lifecycle !== null && LIFECYCLE[lifecycle] ? ` (${lifecycleLabel(lifecycle, authority)})` : ''}`,
+        `- Lifecycle: ${lifecycle ?? '–'}${lifecycle !== null && LIFECYCLE[lifecycle] ? ` (${lifecycleLabel(lifecycle, authority, 'en', input.approvalRequired)})` : ''}`,
         `- Digipoort status: ${state.digipoortStatus ?? '–'}`,
         `- Kenmerk: ${state.kenmerk ?? '–'}`,
         state.dueDate ? `- Due: ${state.dueDate}${state.reminderState ? ` (${state.reminderState})` : ''}` : '',

@@ -4,7 +4,8 @@ import { RuleViolation, ValidationError } from '../../domain/errors';
 import { assertResettable } from '../../domain/filings';
 import { inTransaction } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
-import { attachments, messageByNumber, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { attachments, messageByNumber, recordSubmission, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { attemptsOf, attemptView, KenmerkClaimed, settleByPerson } from '../../db/repositories/submission-attempts';
 import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/filing';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
@@ -132,6 +133,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
       return {
         ...messageView(toMessage(row)),
         statuses: await statusHistory(pool, row.id),
+        attempts: (await attemptsOf(pool, { messageId: row.id })).map(attemptView),
         attachments: await attachments(pool, row.id),
         versions: versions.map((v) => ({ number: Number(v.number), version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state, doNotSend: v.do_not_send })),
         decisions: await decisionsOf(row.id),
@@ -245,13 +247,18 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
         const current = await messageByNumber(client, hub.id, request.params.number, true);
         if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${request.params.number}`);
         if (current.delivery_state !== 'needs_human') throw new RuleViolation('H10', 'only an ambiguous submission waiting for a person can be resolved', 'conflict');
-        const { rows } = body.adoptKenmerk
-          ? await client.query<MessageRow>(
-              `UPDATE messages SET delivery_state = 'submitted', kenmerk = $2, lifecycle = 60, submitted_at = COALESCE(submitted_at, now()), last_status_change_at = now()
-                WHERE id = $1 RETURNING *`,
-              [current.id, body.adoptKenmerk],
-            )
-          : await client.query<MessageRow>(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL WHERE id = $1 RETURNING *`, [current.id]);
+        const by = `staff ${request.staff?.name}`;
+        const kenmerk = body.adoptKenmerk?.trim();
+        let settled;
+        try {
+          settled = await settleByPerson(client, { messageId: current.id }, kenmerk ? { how: 'adopted', kenmerk } : { how: 'resend' }, by);
+        } catch (err) {
+          if (err instanceof KenmerkClaimed) throw new RuleViolation('H5', err.message, 'conflict');
+          throw err;
+        }
+        if (kenmerk) await recordSubmission(client, current, kenmerk, null, settled?.id ?? null);
+        else await client.query(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL, needs_action_reason = NULL WHERE id = $1`, [current.id]);
+        const rows = [(await messageByNumber(client, hub.id, request.params.number))!];
         await writeLog(client, {
           hubId: hub.id,
           environment: hub.environmentCode,
@@ -259,13 +266,13 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
           messageNumber: Number(current.number),
           step: 'reconcile',
           level: 'I',
-          text: body.adoptKenmerk ? `${request.staff?.name} adopted Digipoort process ${body.adoptKenmerk}` : `${request.staff?.name} allowed a resend`,
+          text: kenmerk ? `${request.staff?.name} adopted Digipoort process ${kenmerk}` : `${request.staff?.name} allowed a resend`,
         });
         return rows[0];
       });
       await deps.temporal.workflow
         .getHandle(filingWorkflowId(hub.participantNumber, Number(row.number)))
-        .signal(submissionResolvedSignal, { how: body.adoptKenmerk ? 'adopted' : 'resend' });
+        .signal(submissionResolvedSignal, { how: row.delivery_state === 'submitted' ? 'adopted' : 'resend' });
       return reply.status(202).send(messageView(toMessage(row)));
     },
   );

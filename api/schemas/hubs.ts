@@ -39,6 +39,25 @@ export const StatusEventSchema = Type.Object({
   foutcode: Type.Union([Type.String(), Type.Null()]),
   foutbeschrijving: Type.Union([Type.String(), Type.Null()]),
   hasDetails: Type.Boolean(),
+  kenmerk: Type.String({ description: 'The Digipoort process the status belongs to.' }),
+  attempt: Type.Union([Type.Integer(), Type.Null()], { description: 'The aanleveren attempt that made that process (H5).' }),
+});
+
+/** One aanleveren attempt of a message: every attempt is a record of its own. */
+export const SubmissionAttemptSchema = Type.Object({
+  attempt: Type.Integer(),
+  aanleverkenmerk: Type.String(),
+  kenmerk: Type.Union([Type.String(), Type.Null()]),
+  startedAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  outcome: Type.Union([
+    Type.Literal('sent'), Type.Literal('adopted'), Type.Literal('refused'), Type.Literal('not-sent'), Type.Literal('absent'), Type.Literal('abandoned'), Type.Null(),
+  ], { description: 'null while the attempt is in flight (or waits for a person: inDoubtReason).' }),
+  deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  certificateId: Type.Union([Type.String(), Type.Null()]),
+  senderIdentity: Type.String(),
+  detail: Type.Union([Type.String(), Type.Null()]),
+  inDoubtReason: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const AttachmentSchema = Type.Object({
@@ -87,6 +106,7 @@ export const FilingDetailSchema = Type.Composite([
   MessageSchema,
   Type.Object({
     statuses: Type.Array(StatusEventSchema),
+    attempts: Type.Array(SubmissionAttemptSchema),
     attachments: Type.Array(AttachmentSchema),
     versions: Type.Array(Type.Object({ number: Type.Integer(), version: Type.Integer(), lifecycle: Type.Union([Type.Integer(), Type.Null()]), deliveryState: Type.String(), doNotSend: Type.Boolean() })),
     decisions: Type.Array(

@@ -248,6 +248,32 @@ export interface PreparedFiling {
 }
 
 /**
+ * Whether a filing of this kind may enter the hub for this client, and whether the client must approve it first: A4
+ * (the type is not blocked), A1/A3 (approval on the portal when the type is linked to it and the hub has the portal
+ * on), K1 (KvK documents only through the portal) and A2 (no annual supplement while a return waits for approval).
+ * Prepared filings and held messages routed to a hub (H12) both pass here.
+ */
+async function admission(db: Pool | PoolClient, hub: Hub, kind: FilingKind, period: TaxPeriod, organisationId: string): Promise<{ approvalRequired: boolean }> {
+  const settings = await messageTypeSettings(db, hub.id, kind);
+  assertKindUnblocked(kind, settings.blocked);
+  const approvalRequired = settings.approvalWorkflow === 'portal' && hub.portalEnabled;
+  if (kind === 'kvk-annual-report' && !approvalRequired) {
+    throw new RuleViolation(
+      'K1',
+      'KvK documents go to KvK only after the client\'s review and final approval on the portal: link the KvK message type to the portal approval and enable the portal for this hub',
+      'conflict',
+    );
+  }
+  const { rows: waiting } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE organisation_id = $1 AND kind IN ('vat-return', 'icp') AND approval_required
+        AND lifecycle IN (0, 10, 20, 30) AND NOT do_not_send`,
+    [organisationId],
+  );
+  assertNoReturnAwaitingApproval(kind, period, waiting[0].n);
+  return { approvalRequired };
+}
+
+/**
  * Prepares a filing (H4: irreversible): checks H16, A4, A5 and the content, then stores the message with its number
  * and version in one transaction (older unsent versions flagged "do not send", H11) and starts its workflow. Every
  * refusal happens before anything is stored.
@@ -257,24 +283,13 @@ export async function prepareFiling(
   hub: Hub,
   administration: AdministrationRef,
   request: FilingRequest,
-  options: { approvalRequired?: boolean; actor: string },
+  options: { actor: string },
 ): Promise<PreparedFiling> {
   const now = (deps.clock ?? (() => new Date()))();
   if (request.kind === E_INVOICE_KIND) refuseEInvoice();
   if (!isFilingKind(request.kind)) throw new ValidationError('kind', `unknown filing kind "${request.kind}"`);
   const kind = request.kind;
   const spec = FILING_KINDS[kind];
-  const settings = await messageTypeSettings(deps.pool, hub.id, kind);
-  assertKindUnblocked(kind, settings.blocked);
-  // A1/A3: the client approves on the portal when the message type is linked to it and the hub has the portal on.
-  const approvalRequired = options.approvalRequired ?? (settings.approvalWorkflow === 'portal' && hub.portalEnabled);
-  if (kind === 'kvk-annual-report' && !approvalRequired) {
-    throw new RuleViolation(
-      'K1',
-      'KvK documents go to KvK only after the client\'s review and final approval on the portal: link the KvK message type to the portal approval and enable the portal for this hub',
-      'conflict',
-    );
-  }
   const period = parsePeriod(request.period);
   const identifier = identifierOf(kind, request);
 
@@ -290,13 +305,7 @@ export async function prepareFiling(
   if (administration.organisationId && administration.organisationId !== organisation.id) {
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
   }
-  // A2: no annual supplement while a VAT/ICP return of this client waits for approval on the portal.
-  const { rows: waiting } = await deps.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM messages WHERE organisation_id = $1 AND kind IN ('vat-return', 'icp') AND approval_required
-        AND lifecycle IN (0, 10, 20, 30) AND NOT do_not_send`,
-    [organisation.id],
-  );
-  assertNoReturnAwaitingApproval(kind, period, waiting[0].n);
+  const { approvalRequired } = await admission(deps.pool, hub, kind, period, organisation.id);
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
   const beconNumber = kind === 'kvk-annual-report' ? undefined : await beconNumberFor(deps.pool, organisation.id, period.year);
@@ -351,18 +360,21 @@ export async function prepareFiling(
     const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
     return { row: rows[0], workflowId, superseded, supersededNumbers: supersededRows.map((r) => Number(r.number)) };
   });
-  // H11: the superseded versions' workflows stop waiting (e.g. for the client's approval of content that changed).
-  for (const number of prepared.supersededNumbers) {
+  await signalSuperseded(deps, hub, prepared.supersededNumbers);
+  await startFilingWorkflow(deps, hub, prepared.row);
+  return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
+}
+
+/** H11: the superseded versions' workflows stop waiting (e.g. for the client's approval of content that changed). */
+async function signalSuperseded(deps: FilingServiceDeps, hub: Hub, numbers: readonly number[]): Promise<void> {
+  for (const number of numbers) {
     await deps.temporal.workflow
       .getHandle(filingWorkflowId(hub.participantNumber, number))
       .signal(supersededSignal)
       .catch(() => undefined);
   }
-  await startFilingWorkflow(deps, hub, prepared.row);
-  return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
 }
 
-/** Starts (idempotently) the filing workflow of a stored message; `restart` runs it again after a reset (H10). */
 /** How long a reset waits for the failed run to finish its last steps (telling the administration) before ending it. */
 const PREVIOUS_RUN_GRACE_MS = 10_000;
 
@@ -393,6 +405,7 @@ export async function restartFilingWorkflow(deps: FilingServiceDeps, hub: Hub, r
   await startFilingWorkflow(deps, hub, row, true);
 }
 
+/** Starts (idempotently) the filing workflow of a stored message; `restart` runs it again after a reset (H10). */
 export async function startFilingWorkflow(deps: FilingServiceDeps, hub: Hub, row: MessageRow, restart = false): Promise<void> {
   const input: FilingInput = {
     messageId: row.id,
@@ -465,23 +478,56 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     if (!row || row.delivery_state !== 'held') {
       throw new RuleViolation('H12', 'only messages held as "needs action" can be routed; this one was handled correctly', 'conflict');
     }
-    const spec = FILING_KINDS[row.kind as FilingKind];
+    const kind = row.kind as FilingKind;
+    const spec = FILING_KINDS[kind];
     const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
     const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${column} = $2`, [target.id, row.identity_number]);
     if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier === 'obNumber' ? 'OB' : 'KvK'} number ${row.identity_number}`);
+    // The target hub's rules apply as to any filing prepared there: above all, its client approves first (A1).
+    const period = parsePeriod(row.period ?? '');
+    const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);
     await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [target.id]);
     const number = await nextMessageNumber(client, target.id);
-    const key = filingKey(organisations[0].id, row.kind as FilingKind, row.period ?? '');
-    const { rows: versions } = await client.query<{ version: number }>('SELECT max(version) AS version FROM messages WHERE filing_key = $1', [key]);
+    const key = filingKey(organisations[0].id, kind, formatPeriod(period));
+    const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
+      'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
+      [key],
+    );
+    const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
+    if (superseded.length) {
+      await client.query(
+        `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now() WHERE filing_key = $1 AND version = ANY($2)`,
+        [key, superseded],
+      );
+    }
+    const document = (row.input as FilingRequest | null)?.document;
+    const dueDate = dueDateFor(kind, formatPeriod(period), {
+      preparedOn: row.created_at.toISOString().slice(0, 10),
+      financialYearEnd: document?.financialYear.end,
+      adoptionDate: document?.adoptionDate,
+    });
     const { rows } = await client.query<MessageRow>(
       `UPDATE messages SET hub_id = $2, number = $3, organisation_id = $4, filing_key = $5, version = $6, delivery_state = 'ready',
-              needs_action_reason = NULL, resolution = $7, resolved_at = now(), workflow_id = $8
+              needs_action_reason = NULL, resolution = $7, resolved_at = now(), workflow_id = $8, approval_required = $9, due_date = coalesce(due_date, $10)
         WHERE id = $1 RETURNING *`,
-      [messageId, target.id, number, organisations[0].id, key, (versions[0]?.version ?? 0) + 1, `routed to hub ${target.participantNumber} by ${actor}`, filingWorkflowId(target.participantNumber, number)],
+      [messageId, target.id, number, organisations[0].id, key, (versions[versions.length - 1]?.version ?? 0) + 1, `routed to hub ${target.participantNumber} by ${actor}`,
+        filingWorkflowId(target.participantNumber, number), approvalRequired, dueDate],
     );
-    await writeLog(client, { hubId: target.id, environment: target.environmentCode, messageId, messageNumber: number, step: 'route message', level: 'I', text: `held message routed here as message ${number} (${actor})` });
-    return rows[0];
+    await writeLog(client, {
+      hubId: target.id,
+      environment: target.environmentCode,
+      messageId,
+      messageNumber: number,
+      step: 'route message',
+      level: 'I',
+      text: `held message routed here as message ${number} (${actor})` +
+        (approvalRequired ? '; it goes to the client for approval on the portal first (A1)' : '') +
+        (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : ''),
+    });
+    const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
+    return { row: rows[0], supersededNumbers: supersededRows.map((r) => Number(r.number)) };
   });
-  await startFilingWorkflow(deps, target, routed);
-  return toMessage(routed);
+  await signalSuperseded(deps, target, routed.supersededNumbers);
+  await startFilingWorkflow(deps, target, routed.row);
+  return toMessage(routed.row);
 }

@@ -6,6 +6,7 @@ import { lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
 import type { Hub } from '../../db/repositories/hubs';
 import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
+import { KenmerkClaimed, settleByPerson } from '../../db/repositories/submission-attempts';
 import {
   addMandateMessage,
   createMandateRequest,
@@ -191,13 +192,14 @@ export async function resolveMandate(deps: MandateServiceDeps, hub: Hub, id: str
     if (!current || current.hub_id !== hub.id) throw new HttpError(404, `no mandate ${id}`);
     const waiting = (await messagesOf(db, id)).find((x) => x.delivery_state === 'needs_human');
     if (!waiting) throw new RuleViolation('C6', 'no message of this mandate waits for a person: only an ambiguous submission can be resolved', 'conflict');
-    if (resolution.how === 'adopted') {
-      const kenmerk = resolution.kenmerk.trim();
-      const { rowCount: taken } = await db.query(
-        'SELECT 1 FROM mandate_messages WHERE kenmerk = $1 UNION ALL SELECT 1 FROM messages WHERE kenmerk = $1',
-        [kenmerk],
-      );
-      if (taken) throw new RuleViolation('C6', `Digipoort process ${kenmerk} already belongs to another message: adopt this message's own process`, 'conflict');
+    const kenmerk = resolution.how === 'adopted' ? resolution.kenmerk.trim() : undefined;
+    try {
+      await settleByPerson(db, { mandateMessageId: waiting.id }, kenmerk ? { how: 'adopted', kenmerk } : { how: 'resend' }, by);
+    } catch (err) {
+      if (err instanceof KenmerkClaimed) throw new RuleViolation('C6', err.message, 'conflict');
+      throw err;
+    }
+    if (kenmerk) {
       await db.query(
         `UPDATE mandate_messages SET delivery_state = 'submitted', kenmerk = $2, submitted_at = coalesce(attempt_started_at, now()),
                 content_xml = CASE WHEN purpose = 'activate'

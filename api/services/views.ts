@@ -7,8 +7,10 @@ export function authorityOf(kind: string) {
   return isFilingKind(kind) ? FILING_KINDS[kind].receiver : 'belastingdienst';
 }
 
-export function labelOf(message: Pick<Message, 'lifecycle' | 'kind'>): string | null {
-  return message.lifecycle !== null && LIFECYCLE[message.lifecycle] ? lifecycleLabel(message.lifecycle, authorityOf(message.kind)) : null;
+export function labelOf(message: Pick<Message, 'lifecycle' | 'kind' | 'approvalRequired'>): string | null {
+  return message.lifecycle !== null && LIFECYCLE[message.lifecycle]
+    ? lifecycleLabel(message.lifecycle, authorityOf(message.kind), 'en', message.approvalRequired)
+    : null;
 }
 
 /** The staff view of a message (no content, no secrets). */

@@ -148,6 +148,9 @@ export interface StatusEventView {
   foutcode: string | null;
   foutbeschrijving: string | null;
   hasDetails: boolean;
+  /** The Digipoort process (kenmerk) and the attempt that made it (H5: statuses correlate to the attempt). */
+  kenmerk: string;
+  attempt: number | null;
 }
 
 export async function statusHistory(db: Pool | PoolClient, messageId: string): Promise<StatusEventView[]> {
@@ -158,9 +161,13 @@ export async function statusHistory(db: Pool | PoolClient, messageId: string): P
     foutcode: string | null;
     foutbeschrijving: string | null;
     has_details: boolean;
+    kenmerk: string;
+    attempt: number | null;
   }>(
-    `SELECT statuscode, statusomschrijving, tijdstempel_status, foutcode, foutbeschrijving, statusdetails IS NOT NULL AS has_details
-       FROM digipoort_statuses WHERE message_id = $1 ORDER BY tijdstempel_status, id`,
+    `SELECT s.statuscode, s.statusomschrijving, s.tijdstempel_status, s.foutcode, s.foutbeschrijving, s.statusdetails IS NOT NULL AS has_details,
+            s.kenmerk, a.attempt
+       FROM digipoort_statuses s LEFT JOIN submission_attempts a ON a.id = s.attempt_id
+      WHERE s.message_id = $1 ORDER BY s.tijdstempel_status, s.id`,
     [messageId],
   );
   return rows.map((r) => ({
@@ -170,6 +177,8 @@ export async function statusHistory(db: Pool | PoolClient, messageId: string): P
     foutcode: r.foutcode,
     foutbeschrijving: r.foutbeschrijving,
     hasDetails: r.has_details,
+    kenmerk: r.kenmerk,
+    attempt: r.attempt,
   }));
 }
 
@@ -189,4 +198,30 @@ export async function attachments(db: Pool | PoolClient, messageId: string): Pro
     [messageId],
   );
   return rows.map((r) => ({ id: r.id, direction: r.direction, filename: r.filename, mimeType: r.mime_type, size: Number(r.size), createdAt: r.created_at.toISOString() }));
+}
+
+/**
+ * The message went out as `kenmerk` (sent, adopted by reconcile or by a person): submitted, lifecycle 60. A return
+ * message already kept as unknown (ONB) for that kenmerk belongs to it after all: its statuses move over, to the
+ * attempt that made the process.
+ */
+export async function recordSubmission(
+  db: PoolClient,
+  message: { id: string; number: string | number | null },
+  kenmerk: string,
+  receivedAt: string | null,
+  attemptId: string | null,
+): Promise<void> {
+  const adopted = await db.query<{ id: string }>(
+    `UPDATE messages SET resolution = $1, resolved_at = now(), kenmerk = NULL WHERE kenmerk = $2 AND subtype = 'ONB' RETURNING id`,
+    [`correlated with message ${message.number}`, kenmerk],
+  );
+  for (const onb of adopted.rows) {
+    await db.query('UPDATE digipoort_statuses SET message_id = $1, attempt_id = $3 WHERE message_id = $2', [message.id, onb.id, attemptId]);
+  }
+  await db.query(
+    `UPDATE messages SET delivery_state = 'submitted', kenmerk = $2, submitted_at = coalesce($3, submitted_at, now()), lifecycle = 60,
+            needs_action_reason = NULL, last_status_change_at = now() WHERE id = $1`,
+    [message.id, kenmerk, receivedAt],
+  );
 }
