@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +10,7 @@ import type { Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
 import { parseKeyring } from '../lib/sealing';
+import { OffThread } from './services/off-thread';
 import authPlugin from './plugins/auth';
 import connectorAuthPlugin from './plugins/connector-auth';
 import errorsPlugin from './plugins/errors';
@@ -53,6 +55,10 @@ export interface AppDeps {
   portalLoginAttemptsPerMinute?: number;
   logger: Logger;
   clock?: () => Date;
+  /** Load shedding (@fastify/under-pressure): above this event-loop delay the API answers 503 with Retry-After. */
+  maxEventLoopDelayMs?: number;
+  /** Worker threads for CPU-heavy content work (default: the cores less one, at least one). */
+  offThreadMaxThreads?: number;
 }
 
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
@@ -68,6 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: 'all', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON where the API takes a body (the portal's forms parse their own): any other content type is 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
   await app.register(helmet, {
     // The API docs page needs its own scripts and styles; the portal sets a strict policy of its own.
@@ -75,6 +83,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     referrerPolicy: { policy: 'no-referrer' },
   });
   await app.register(rateLimit, { max: 600, timeWindow: '1 minute' });
+  // Shed load instead of queueing it when the event loop falls behind; /health answers the same way.
+  await app.register(underPressure, {
+    maxEventLoopDelay: deps.maxEventLoopDelayMs ?? 1000,
+    retryAfter: 5,
+    message: 'the API is under pressure; send the request again shortly',
+  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -119,7 +133,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(connectorAuthPlugin, { pool: deps.pool });
 
   const { pool, temporal, taskQueue } = deps;
-  const filingDeps = { pool, temporal, taskQueue, clock: deps.clock };
+  // Parsing and checking a ready instance (up to 20 MiB) runs on worker threads, never on the event loop.
+  const offThread = new OffThread({ maxThreads: deps.offThreadMaxThreads });
+  app.addHook('onClose', () => offThread.close());
+  const filingDeps = { pool, temporal, taskQueue, clock: deps.clock, offThread };
   await app.register(healthRoutes, { pool, temporal });
   await app.register(platformCheckRoutes, { pool, temporal, taskQueue });
   await app.register(hubRoutes, { pool, temporal, taskQueue });
@@ -146,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(portalRoutes, {
     pool,
     temporal,
+    offThread,
     secureCookies: deps.publicUrl.startsWith('https:'),
     loginAttemptsPerMinute: deps.portalLoginAttemptsPerMinute,
   });

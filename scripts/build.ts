@@ -1,5 +1,5 @@
 /**
- * `npm run build`: compiles to dist/, copies the SQL migrations beside the compiled migrator, and pre-bundles the
+ * `npm run build`: compiles to dist/, copies the SQL migrations beside the compiled migrator and the worker-thread entry, and pre-bundles the
  * workflow code (dist/workflow-bundle.js) so production workers start without webpack.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   mkdirSync(path.join(dist, 'db'), { recursive: true });
   cpSync(path.join(root, 'db', 'migrations'), path.join(dist, 'db', 'migrations'), { recursive: true });
+  // The entry of the API's worker threads is plain JavaScript (it loads the compiled tasks beside it).
+  cpSync(path.join(root, 'api', 'services', 'off-thread-worker.cjs'), path.join(dist, 'api', 'services', 'off-thread-worker.cjs'));
   const bundle = await bundleWorkflows();
   writeFileSync(path.join(dist, 'workflow-bundle.js'), bundle.code);
   console.log('built dist/ (compiled code, migrations, workflow bundle)');

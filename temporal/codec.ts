@@ -11,6 +11,11 @@ import { parseKeyring, seal, unseal, type SealingKey } from '../lib/sealing';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const METADATA_KEY_ID = 'encryption-key-id';
 
+/** A payload this codec cannot decode: an unknown key id, or data that does not open with its key. */
+export class PayloadDecodeError extends Error {
+  override readonly name = 'PayloadDecodeError';
+}
+
 export function parseCodecKeys(spec: string): SealingKey[] {
   return parseKeyring(spec, 'PAYLOAD_ENCRYPTION_KEYS');
 }
@@ -44,9 +49,18 @@ export class EncryptionCodec implements PayloadCodec {
       if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
       const keyIdBytes = payload.metadata?.[METADATA_KEY_ID];
       const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
-      if (!this.keys.some((k) => k.id === keyId)) throw new Error(`Payload encrypted with unknown key id "${keyId}"`);
-      const plain = unseal(this.keys, { keyId, data: Buffer.from(payload.data ?? new Uint8Array()) });
-      return temporal.api.common.v1.Payload.decode(plain);
+      if (!this.keys.some((k) => k.id === keyId)) throw new PayloadDecodeError(`Payload encrypted with unknown key id "${keyId.slice(0, 64)}"`);
+      let plain: Buffer;
+      try {
+        plain = unseal(this.keys, { keyId, data: Buffer.from(payload.data ?? new Uint8Array()) });
+      } catch {
+        throw new PayloadDecodeError(`Payload does not open with key "${keyId.slice(0, 64)}" (damaged or not ours)`);
+      }
+      try {
+        return temporal.api.common.v1.Payload.decode(plain);
+      } catch {
+        throw new PayloadDecodeError('Payload decrypts to something that is not a Temporal payload');
+      }
     });
   }
 }

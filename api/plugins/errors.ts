@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { RuleViolation, ValidationError } from '../../domain/errors';
+import { isTransientDatabaseError } from '../../db/pool';
 
 /** An HTTP error with a message safe to show to the caller. */
 export class HttpError extends Error {
@@ -19,7 +20,7 @@ export class HttpError extends Error {
  */
 export default fp(
   async (app) => {
-    app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
+    app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; code?: string }, request, reply) => {
       if (err instanceof RuleViolation) {
         const status = err.kind === 'conflict' ? 409 : err.kind === 'forbidden' ? 403 : 422;
         return reply.status(status).send({ error: statusText(status), message: err.message, rule: err.rule });
@@ -37,6 +38,21 @@ export default fp(
       }
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         return reply.status(409).send({ error: 'Conflict', message: 'already running' });
+      }
+      if (err.validation) {
+        // The field as the caller wrote it: the path inside the body, query or params.
+        const first = err.validation[0];
+        const missing = first?.params?.missingProperty;
+        const field = [first?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), typeof missing === 'string' ? missing : undefined].filter(Boolean).join('.');
+        return reply.status(400).send({ error: statusText(400), message: err.message, field: field || err.validationContext || 'body' });
+      }
+      if (isTransientDatabaseError(err)) {
+        // Retried already where it is safe; the caller may simply send the same request again.
+        request.log.warn({ code: err.code }, 'transaction conflict: answered 503');
+        return reply.status(503).header('Retry-After', '2').send({ error: statusText(503), message: 'the database is busy with a conflicting change; send the same request again' });
+      }
+      if (err.code === '22003') {
+        return reply.status(400).send({ error: statusText(400), message: 'a number in the request is out of range' });
       }
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
       if (status < 500) {

@@ -25,7 +25,7 @@ const cleanup: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool })
         body: Type.Object(
           {
             dryRun: Type.Boolean({ default: true }),
-            olderThanDays: Type.Integer({ default: CLEANUP_MINIMUM_AGE_DAYS, description: 'At least 30.' }),
+            olderThanDays: Type.Integer({ default: CLEANUP_MINIMUM_AGE_DAYS, maximum: 36_500, description: 'At least 30.' }),
             fiscalOverride: Type.Boolean({ default: false, description: 'Clean fiscal messages without the age and status checks.' }),
           },
           { additionalProperties: false },

@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { ValidationError } from '../../domain/errors';
+import { PayloadDecodeError } from '../../temporal/codec';
 
 /**
  * The codec endpoint of the Temporal Web UI (`--ui-codec-endpoint <PUBLIC_URL>/codec`): the browser sends encrypted
@@ -57,8 +59,18 @@ const codec: FastifyPluginAsyncTypebox<{ codec: PayloadCodec; uiOrigin: string; 
       },
       async (request) => {
         const payloads = request.body.payloads.map(fromJson);
-        const result = direction === 'encode' ? await opts.codec.encode(payloads) : await opts.codec.decode(payloads);
-        return { payloads: result.map(toJson) };
+        if (direction === 'encode') return { payloads: (await opts.codec.encode(payloads)).map(toJson) };
+        // Each payload on its own, so a refusal names the one that cannot be decoded.
+        const decoded: Payload[] = [];
+        for (const [index, payload] of payloads.entries()) {
+          try {
+            decoded.push(...(await opts.codec.decode([payload])));
+          } catch (err) {
+            if (err instanceof PayloadDecodeError) throw new ValidationError(`payloads[${index}]`, err.message);
+            throw err;
+          }
+        }
+        return { payloads: decoded.map(toJson) };
       },
     );
   }

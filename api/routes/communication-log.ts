@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from '../../db/pool';
 import { readLog } from '../../db/repositories/communication-log';
+import { MessageNumber } from '../schemas/common';
 
 /** H13: the communication log of a hub: environment, procedure step, level I/F and the full text. */
 const communicationLog: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }) => {
@@ -16,9 +17,9 @@ const communicationLog: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, 
         security: [{ staffToken: [] }],
         params: Type.Object({ participant: Type.String() }),
         querystring: Type.Object({
-          messageNumber: Type.Optional(Type.Integer({ minimum: 1 })),
+          messageNumber: Type.Optional(MessageNumber),
           level: Type.Optional(Type.Union([Type.Literal('I'), Type.Literal('F')])),
-          before: Type.Optional(Type.Integer({ minimum: 1, description: 'Page: entries with a smaller id.' })),
+          before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Page: entries with a smaller id.' })),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
         }),
         response: {

@@ -8,12 +8,12 @@ import { attachments, messageByNumber, recordSubmission, statusHistory, toMessag
 import { attemptsOf, attemptView, KenmerkClaimed, settleByPerson } from '../../db/repositories/submission-attempts';
 import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/filing';
 import { HttpError } from '../plugins/errors';
-import { ErrorResponse } from '../schemas/common';
+import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { FilingDetailSchema, FilingRequestSchema, MessageSchema } from '../schemas/hubs';
 import { prepareFiling, restartFilingWorkflow, type FilingServiceDeps } from '../services/filings';
 import { messageView } from '../services/views';
 
-const NumberParams = Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }) });
+const NumberParams = Type.Object({ participant: Type.String(), number: MessageNumber });
 
 /** Filings of a hub: prepare on behalf of an administration, list, read with lifecycle and raw statuses, reset (H10). */
 const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (app, { deps }) => {
@@ -74,7 +74,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
           organisationId: Type.Optional(Type.String({ format: 'uuid' })),
           administrationId: Type.Optional(Type.String({ format: 'uuid' })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
         }),
         response: { 200: Type.Array(MessageSchema) },
       },
@@ -170,7 +170,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
         tags: ['filings'],
         summary: 'Download an attachment of a message (H14)',
         security,
-        params: Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }), id: Type.String({ format: 'uuid' }) }),
+        params: Type.Object({ participant: Type.String(), number: MessageNumber, id: Type.String({ format: 'uuid' }) }),
         response: { 200: Type.Unknown({ description: 'The attachment bytes, with their media type.' }), 404: ErrorResponse },
       },
     },

@@ -30,6 +30,7 @@ const MessageSchema = Type.Object({
   outcome: Type.Union([Type.String(), Type.Null()]),
   outcomeReason: Type.Union([Type.String(), Type.Null()]),
   submittedAt: Type.Union([Type.String(), Type.Null()]),
+  needsActionReason: Type.Union([Type.String(), Type.Null()], { description: 'Why a person must resolve its ambiguous submission (deliveryState needs_human).' }),
 });
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);

@@ -4,7 +4,7 @@ import type { Pool } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
-import { ErrorResponse } from '../schemas/common';
+import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { MessageSchema, StatusEventSchema } from '../schemas/hubs';
 import { messageView } from '../services/views';
 
@@ -54,7 +54,7 @@ const messages: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }
         tags: ['messages'],
         summary: 'Mark an unknown return message (ONB) as resolved by a person (H7)',
         security,
-        params: Type.Object({ participant: Type.String(), number: Type.Integer({ minimum: 1 }) }),
+        params: Type.Object({ participant: Type.String(), number: MessageNumber }),
         body: Type.Object({ note: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
         response: { 200: MessageSchema, 404: ErrorResponse, 409: ErrorResponse },
       },

@@ -34,12 +34,21 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
     '/api/needs-action',
     {
       onRequest: app.requireStaff,
-      schema: { tags: ['needs action'], summary: 'Messages held as "needs action" (H12)', security, response: { 200: Type.Array(MessageSchema) } },
+      schema: {
+        tags: ['needs action'],
+        summary: 'Messages that wait for a person',
+        description:
+          'Held messages (H12: their hub is gone; route them) and filings whose submission reconcile could not settle ' +
+          '(deliveryState needs_human: adopt a process or allow a resend with POST .../filings/{number}/resolve). ' +
+          '`needsActionReason` says why.',
+        security,
+        response: { 200: Type.Array(MessageSchema) },
+      },
     },
     async (request) => {
       const { rows } = await pool.query<MessageRow>(
         `SELECT m.* FROM messages m LEFT JOIN administrations a ON a.id = m.administration_id
-          WHERE m.delivery_state = 'held' AND ($1::uuid IS NULL OR a.hub_id = $1) ORDER BY m.created_at`,
+          WHERE m.delivery_state IN ('held', 'needs_human') AND ($1::uuid IS NULL OR a.hub_id = $1 OR m.hub_id = $1) ORDER BY m.created_at`,
         [request.staff?.hubId ?? null],
       );
       return rows.map((r) => messageView(toMessage(r)));

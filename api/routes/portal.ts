@@ -9,7 +9,8 @@ import type { LifecycleCode } from '../../domain/lifecycle';
 import type { Pool } from '../../db/pool';
 import { decideFilingUpdate } from '../../workflows/filing';
 import { hashToken } from '../plugins/auth';
-import { decisionForms, escapeHtml, filingRow, kindLabel, page, renderContent, statusLabel, type PortalFiling } from '../services/portal-pages';
+import { decisionForms, escapeHtml, filingRow, kindLabel, page, statusLabel, type PortalFiling } from '../services/portal-pages';
+import type { OffThread } from '../services/off-thread';
 
 /**
  * The client portal (A1, A6, K3): a contact person opens a login link (single-use, expiring, revocable token in the
@@ -64,9 +65,9 @@ function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): s
 
 const sha = (value: string) => createHash('sha256').update(value).digest('base64url');
 
-const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCookies: boolean; loginAttemptsPerMinute?: number }> = async (
+const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; offThread: OffThread; secureCookies: boolean; loginAttemptsPerMinute?: number }> = async (
   app,
-  { pool, temporal, secureCookies, loginAttemptsPerMinute = 20 },
+  { pool, temporal, offThread, secureCookies, loginAttemptsPerMinute = 20 },
 ) => {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   app.addHook('onSend', async (request, reply) => {
@@ -257,7 +258,7 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; secureCo
             `<p class="status">Status: <strong data-lifecycle="${escapeHtml(filing.lifecycle)}">${escapeHtml(filing.lifecycle)} — ${escapeHtml(statusLabel(filing))}</strong></p>` +
             (refusal ? `<p class="error refusal">${escapeHtml(refusal.text)}</p>` : '') +
             (filing.dueDate ? `<p>Due: ${escapeHtml(filing.dueDate)}</p>` : '') +
-            renderContent(filing) +
+            (await offThread.renderPortalContent(filing)) +
             decisionForms(filing, s.csrf) +
             '<p><a href="/portal">Back to your filings</a></p>',
           { organisation: s.organisationName, csrf: s.csrf },

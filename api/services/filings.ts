@@ -7,34 +7,21 @@ import {
   assertKindUnblocked,
   filingKey,
   isFilingKind,
-  looksLikeUbl,
   refuseEInvoice,
   versionsToSupersede,
   type FilingKind,
   type DeliveryState,
 } from '../../domain/filings';
-import { normalizeKvkNumber, normalizeObNumber } from '../../domain/identifiers';
 import { formatPeriod, parsePeriod, type TaxPeriod } from '../../domain/periods';
-import {
-  TURNOVER_BOXES,
-  VAT_AMOUNT_BOXES,
-  parseEuroAmountToCents,
-  roundVatReturn,
-  type IcpCategory,
-  type IcpLine,
-  type VatFigures,
-} from '../../domain/vat';
 import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repositories/hubs';
 import { toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
-import type { XbrlHeader } from '../../integrations/xbrl/header';
 import { beconNumberFor } from '../../db/repositories/certificates';
-import { buildIcpInstance, readIcpInstance } from '../../integrations/xbrl/icp';
-import { buildSupplementInstance, readSupplementInstance } from '../../integrations/xbrl/supplement';
-import { buildVatReturnInstance, readVatReturnInstance } from '../../integrations/xbrl/vat-return';
-import { buildKvkAnnualReportInstance, readKvkAnnualReportInstance } from '../../integrations/xbrl/kvk';
-import { assertKvkPreparable, assertKvkSizeClass, assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
+import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
+import { assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
+import type { OffThread } from './off-thread';
+import type { ContentTask } from './off-thread-tasks';
 import { filing, filingWorkflowId, supersededSignal, type FilingInput } from '../../workflows/filing';
 import {
   AdministrationAttribute,
@@ -46,38 +33,7 @@ import {
   TaxIdentifierAttribute,
 } from '../../workflows/search-attributes';
 
-/** What an administration (or staff on its behalf) sends to prepare a filing. Amounts in euros, as text. */
-export interface FilingRequest {
-  kind: string;
-  period: string;
-  obNumber?: string;
-  kvkNumber?: string;
-  contact?: { initials: string; prefix?: string; surname: string; telephone: string };
-  /** The figures from which the hub builds the XBRL instance. */
-  figures?: {
-    turnover?: Record<string, string | number>;
-    vat?: Record<string, string | number>;
-    inputTax?: string | number;
-  };
-  /** Supplement: what was declared for the period so far (5f), in euros. */
-  alreadyDeclared?: string | number;
-  /** ICP lines. */
-  icpLines?: { countryCode: string; vatNumber: string; category: string; amount: string | number }[];
-  /** A ready XBRL instance instead of figures; checked the same way. */
-  instance?: string;
-  /** KvK annual report: the document information (and K2 adoption and signature data). */
-  document?: {
-    legalEntityName: string;
-    legalForm: string;
-    registeredOffice: string;
-    financialYear: { start: string; end: string };
-    previousYear?: { start: string; end: string };
-    sizeClass: string;
-    title?: string;
-    adoptionDate?: string;
-    signedBy?: { name?: string; role?: string; date?: string };
-  };
-}
+export type { FilingRequest };
 
 export interface AdministrationRef {
   id: string;
@@ -89,156 +45,17 @@ export interface FilingServiceDeps {
   temporal: Client;
   taskQueue: string;
   clock?: () => Date;
+  /** The API's worker threads for CPU-heavy content work; without them it runs inline. */
+  offThread?: OffThread;
 }
 
-export const SOFTWARE = { name: 'Filing hub', version: '0.1.0', vendorAccountNumber: 'SWO00000' } as const;
+/** A message is stored in one transaction; a serialization failure or deadlock runs it again this often, then 503. */
+const TRANSACTION_RETRIES = 3;
 
-/** `YYYYMMDDhhmm` in Dutch time, as the header concept DateTimeCreation expects. */
-function dateTimeCreation(now: Date): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/Amsterdam',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(now);
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}${part('month')}${part('day')}${part('hour')}${part('minute')}`;
-}
-
-function euros(value: string | number | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  return parseEuroAmountToCents(typeof value === 'number' ? String(value) : value, field);
-}
-
-function vatFigures(request: FilingRequest): VatFigures {
-  const figures = request.figures;
-  if (!figures) throw new ValidationError('figures', 'figures (or a ready instance) are required');
-  const turnover: Partial<Record<(typeof TURNOVER_BOXES)[number], number>> = {};
-  const vat: Partial<Record<(typeof VAT_AMOUNT_BOXES)[number], number>> = {};
-  for (const [box, value] of Object.entries(figures.turnover ?? {})) {
-    if (!(TURNOVER_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.turnover.${box}`, `box ${box} has no turnover amount`);
-    turnover[box as (typeof TURNOVER_BOXES)[number]] = euros(value, `figures.turnover.${box}`);
-  }
-  for (const [box, value] of Object.entries(figures.vat ?? {})) {
-    if (!(VAT_AMOUNT_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.vat.${box}`, `box ${box} has no VAT amount`);
-    vat[box as (typeof VAT_AMOUNT_BOXES)[number]] = euros(value, `figures.vat.${box}`);
-  }
-  return { turnover, vat, '5b': euros(figures.inputTax, 'figures.inputTax') ?? 0 };
-}
-
-/**
- * The XBRL header. With the client's Becon (C4: its master data for the period's year, latest year up to it) the firm
- * files as intermediary: ContactType INT and the Becon as TaxConsultantNumber; without one, as the taxpayer (BPL).
- */
-function header(request: FilingRequest, messageReference: string, now: Date, beconNumber?: string): XbrlHeader {
-  if (!request.contact) throw new ValidationError('contact', 'the contact person (initials, surname, telephone) is required');
-  return {
-    contactType: beconNumber ? 'INT' : 'BPL',
-    ...(beconNumber ? { taxConsultantNumber: beconNumber } : {}),
-    contactInitials: request.contact.initials,
-    contactPrefix: request.contact.prefix,
-    contactSurname: request.contact.surname,
-    contactTelephoneNumber: request.contact.telephone,
-    messageReference,
-    softwarePackageName: SOFTWARE.name,
-    softwarePackageVersion: SOFTWARE.version,
-    softwareVendorAccountNumber: SOFTWARE.vendorAccountNumber,
-    dateTimeCreation: dateTimeCreation(now),
-  };
-}
-
-/** The identifier the filing carries: given explicitly, or read from the ready instance's context. */
-function identifierOf(kind: FilingKind, request: FilingRequest): string {
-  const spec = FILING_KINDS[kind];
-  if (spec.identifier === 'obNumber') {
-    const given = request.obNumber ?? request.instance?.match(/scheme="www\.belastingdienst\.nl\/omzetbelastingnummer"\s*>\s*([^<\s]+)/)?.[1];
-    if (!given) throw new ValidationError('obNumber', 'the OB number of the organisation is required');
-    return normalizeObNumber(given);
-  }
-  const given = request.kvkNumber ?? request.instance?.match(/scheme="http:\/\/www\.kvk\.nl\/kvk-id"\s*>\s*([^<\s]+)/)?.[1];
-  if (!given) throw new ValidationError('kvkNumber', 'the KvK number of the organisation is required');
-  return normalizeKvkNumber(given);
-}
-
-/** Builds (from figures) or checks (a ready instance) the XBRL content; every failure names the box or field. */
-export function buildContent(
-  kind: FilingKind,
-  request: FilingRequest,
-  identifier: string,
-  period: TaxPeriod,
-  reference: string,
-  now: Date,
-  beconNumber?: string,
-): string {
-  if (request.instance !== undefined) {
-    if (looksLikeUbl(request.instance)) refuseEInvoice();
-    const expected = { obNumber: identifier, period };
-    if (kind === 'vat-return') readVatReturnInstance(request.instance, expected);
-    else if (kind === 'vat-supplement') readSupplementInstance(request.instance, expected);
-    else if (kind === 'icp') readIcpInstance(request.instance, expected);
-    else {
-      // A ready annual report: checked for its entry point and KvK number; it must record the adoption (K2, K3) that
-      // the client confirms in the review (the hub cannot rewrite someone else's instance).
-      const document = request.document;
-      if (!document) throw new ValidationError('document', 'the annual report needs its document information (K2: adoption and signature)');
-      assertKvkSizeClass(document.sizeClass);
-      assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
-      const read = readKvkAnnualReportInstance(request.instance, {
-        kvkNumber: identifier,
-        financialYear: document.financialYear,
-        filingDate: now.toISOString().slice(0, 10),
-        sizeClass: document.sizeClass,
-      });
-      if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
-        throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
-      }
-    }
-    return request.instance;
-  }
-  const h = header(request, reference, now, beconNumber);
-  if (kind === 'vat-return') {
-    return buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header: h });
-  }
-  if (kind === 'vat-supplement') {
-    const declared = euros(request.alreadyDeclared, 'alreadyDeclared');
-    if (declared === undefined) throw new ValidationError('alreadyDeclared', 'a supplement needs what was declared so far (5f)');
-    if (declared % 100 !== 0) throw new ValidationError('alreadyDeclared', 'what was declared so far (5f) is in whole euros');
-    return buildSupplementInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), alreadyDeclared5g: declared / 100, header: h });
-  }
-  if (kind === 'icp') {
-    const lines: IcpLine[] = (request.icpLines ?? []).map((line, i) => ({
-      countryCode: line.countryCode,
-      vatNumber: line.vatNumber,
-      category: line.category as IcpCategory,
-      amountCents: euros(line.amount, `icpLines[${i}].amount`)!,
-    }));
-    return buildIcpInstance({ obNumber: identifier, period, lines, header: h });
-  }
-  if (kind === 'kvk-annual-report') {
-    const document = request.document;
-    if (!document) throw new ValidationError('document', 'the annual report needs its document information');
-    assertKvkSizeClass(document.sizeClass);
-    assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
-    // K3: prepared as not yet adopted; the client sets "adopted" in the review, which rebuilds it.
-    return buildKvkAnnualReportInstance(
-      {
-        kvkNumber: identifier,
-        legalEntityName: document.legalEntityName,
-        legalForm: document.legalForm,
-        registeredOffice: document.registeredOffice,
-        financialYear: document.financialYear,
-        previousYear: document.previousYear,
-        sizeClass: document.sizeClass,
-        title: document.title,
-        adopted: false,
-      },
-      { filingDate: now.toISOString().slice(0, 10) },
-    );
-  }
-  throw new ValidationError('kind', `unknown filing kind ${String(kind)}`);
+/** Builds or checks the content on the API's worker threads when it has them: a ready instance may be 20 MiB. */
+function contentOf(deps: FilingServiceDeps, task: ContentTask): Promise<string> {
+  if (deps.offThread) return deps.offThread.buildContent(task);
+  return Promise.resolve(buildContent(task.kind, task.request, task.identifier, task.period, task.reference, new Date(task.now), task.beconNumber));
 }
 
 export interface PreparedFiling {
@@ -309,12 +126,13 @@ export async function prepareFiling(
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
   const beconNumber = kind === 'kvk-annual-report' ? undefined : await beconNumberFor(deps.pool, organisation.id, period.year);
-  buildContent(kind, request, identifier, period, draftReference, now, beconNumber);
+  const checked = await contentOf(deps, { kind, request, identifier, period, reference: draftReference, now: now.toISOString(), beconNumber });
 
   const prepared = await inTransaction(deps.pool, async (client: PoolClient) => {
     await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [hub.id]);
     const number = await nextMessageNumber(client, hub.id);
-    const content = buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now, beconNumber);
+    // A ready instance is stored as checked; figures are built again with the message's own reference (small, fast).
+    const content = request.instance !== undefined ? checked : buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now, beconNumber);
     const key = filingKey(organisation.id, kind, formatPeriod(period));
     const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
       'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
@@ -359,7 +177,7 @@ export async function prepareFiling(
     });
     const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
     return { row: rows[0], workflowId, superseded, supersededNumbers: supersededRows.map((r) => Number(r.number)) };
-  });
+  }, { retries: TRANSACTION_RETRIES });
   await signalSuperseded(deps, hub, prepared.supersededNumbers);
   await startFilingWorkflow(deps, hub, prepared.row);
   return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
@@ -451,7 +269,7 @@ export async function holdFiling(
   const spec = FILING_KINDS[kind];
   const period = parsePeriod(request.period);
   const identifier = identifierOf(kind, request);
-  const content = buildContent(kind, request, identifier, period, 'FH-held', now);
+  const content = await contentOf(deps, { kind, request, identifier, period, reference: 'FH-held', now: now.toISOString() });
   const reason = `H12: hub ${goneHub.participantNumber} cannot be found; route this message to another hub or resolve it automatically`;
   return inTransaction(deps.pool, async (client) => {
     const { rows } = await client.query<MessageRow>(
@@ -463,7 +281,7 @@ export async function holdFiling(
     );
     await writeLog(client, { hubId: null, environment: goneHub.environmentCode, messageId: rows[0].id, step: 'route message', level: 'F', text: `${reason} (${options.actor})` });
     return toMessage(rows[0]);
-  });
+  }, { retries: TRANSACTION_RETRIES });
 }
 
 /**
@@ -526,7 +344,7 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     });
     const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
     return { row: rows[0], supersededNumbers: supersededRows.map((r) => Number(r.number)) };
-  });
+  }, { retries: TRANSACTION_RETRIES });
   await signalSuperseded(deps, target, routed.supersededNumbers);
   await startFilingWorkflow(deps, target, routed.row);
   return toMessage(routed.row);

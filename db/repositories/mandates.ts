@@ -69,6 +69,8 @@ export interface MandateMessageRow {
   outcome: string | null;
   outcome_reason: string | null;
   created_at: Date;
+  /** Why a person must decide about its open attempt (reconcile could not), when it waits for one. */
+  in_doubt_reason?: string | null;
 }
 
 export interface MandateRequest {
@@ -194,7 +196,11 @@ export async function mandateById(db: Db, id: string, forUpdate = false): Promis
 }
 
 export async function messagesOf(db: Db, mandateId: string): Promise<MandateMessageRow[]> {
-  const { rows } = await db.query<MandateMessageRow>('SELECT * FROM mandate_messages WHERE mandate_id = $1 ORDER BY seq', [mandateId]);
+  const { rows } = await db.query<MandateMessageRow>(
+    `SELECT x.*, (SELECT a.in_doubt_reason FROM submission_attempts a WHERE a.mandate_message_id = x.id AND a.finished_at IS NULL) AS in_doubt_reason
+       FROM mandate_messages x WHERE x.mandate_id = $1 ORDER BY x.seq`,
+    [mandateId],
+  );
   return rows;
 }
 
@@ -236,6 +242,7 @@ export function mandateView(m: MandateRow, messages: readonly MandateMessageRow[
       outcome: x.outcome,
       outcomeReason: x.outcome_reason,
       submittedAt: x.submitted_at?.toISOString() ?? null,
+      needsActionReason: x.in_doubt_reason ?? null,
     })),
   };
 }

@@ -107,6 +107,8 @@ describe('submission lanes and attempts', () => {
     expect(filing.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: null, inDoubtReason: expect.stringContaining('outside the hub') })]);
     const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?level=F`)).json() as { text: string }[];
     expect(log.some((l) => l.text.includes('cannot be settled without a person') && l.text.includes(outside.kenmerk))).toBe(true);
+    const needsAction = (await call(api, 'GET', '/api/needs-action')).json() as { id: string; needsActionReason: string }[];
+    expect(needsAction.find((m) => m.id === filing.id)?.needsActionReason).toContain('outside the hub');
     // While the attempt is in doubt its lane is held: the outside process is not declared unknown under its feet.
     await sendReceiveOnce(hub);
     expect(await onbs(hub)).toEqual([]);

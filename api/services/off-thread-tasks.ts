@@ -1,0 +1,47 @@
+/**
+ * The CPU-heavy, pure work of the API, run in a worker thread (`off-thread.ts`) so a 20 MiB instance never stalls
+ * the event loop. Each task answers a structured-clone-safe outcome: errors travel as their name, message and the
+ * rule or field they carry, and are rebuilt as the same error classes on the other side.
+ */
+import { RuleViolation, ValidationError } from '../../domain/errors';
+import type { FilingKind } from '../../domain/filings';
+import type { TaxPeriod } from '../../domain/periods';
+import { buildContent, type FilingRequest } from '../../integrations/xbrl/filing-content';
+import { renderContent, type PortalFiling } from './portal-pages';
+
+export type TaskError =
+  | { name: 'RuleViolation'; rule: string; kind: 'conflict' | 'invalid' | 'forbidden'; message: string }
+  | { name: 'ValidationError'; field: string; message: string }
+  | { name: 'Error'; message: string };
+
+export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; error: TaskError };
+
+export interface ContentTask {
+  kind: FilingKind;
+  request: FilingRequest;
+  identifier: string;
+  period: TaxPeriod;
+  reference: string;
+  now: string;
+  beconNumber?: string;
+}
+
+function outcome<T>(work: () => T): TaskOutcome<T> {
+  try {
+    return { ok: true, value: work() };
+  } catch (err) {
+    if (err instanceof RuleViolation) return { ok: false, error: { name: 'RuleViolation', rule: err.rule, kind: err.kind, message: err.message.slice(err.rule.length + 2) } };
+    if (err instanceof ValidationError) return { ok: false, error: { name: 'ValidationError', field: err.field, message: err.message } };
+    return { ok: false, error: { name: 'Error', message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+export const TASKS = {
+  /** Builds (figures) or checks (a ready instance) the XBRL content of a filing. */
+  buildContent: (task: ContentTask) =>
+    outcome(() => buildContent(task.kind, task.request, task.identifier, task.period, task.reference, new Date(task.now), task.beconNumber)),
+  /** The portal's readable rendering of what the client approves. */
+  renderPortalContent: (filing: PortalFiling) => outcome(() => renderContent(filing)),
+};
+
+export type TaskName = keyof typeof TASKS;

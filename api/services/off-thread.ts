@@ -1,0 +1,48 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import Piscina from 'piscina';
+import { RuleViolation, ValidationError } from '../../domain/errors';
+import type { ContentTask, TaskError, TaskName, TaskOutcome, TASKS } from './off-thread-tasks';
+import type { PortalFiling } from './portal-pages';
+
+/**
+ * A small pool of worker threads (piscina) for the API's CPU-heavy pure work: building and checking XBRL content,
+ * rendering a filing for the portal. The event loop stays free for every other request (`/health` included) while a
+ * 20 MiB instance is parsed. Threads start on demand and stop when idle.
+ */
+export class OffThread {
+  private readonly pool: Piscina;
+
+  constructor(options: { maxThreads?: number } = {}) {
+    this.pool = new Piscina({
+      filename: path.join(__dirname, 'off-thread-worker.cjs'),
+      minThreads: 0,
+      maxThreads: options.maxThreads ?? Math.max(1, availableParallelism() - 1),
+      idleTimeout: 30_000,
+    });
+  }
+
+  buildContent(task: ContentTask): Promise<string> {
+    return this.run('buildContent', task);
+  }
+
+  renderPortalContent(filing: PortalFiling): Promise<string> {
+    return this.run('renderPortalContent', filing);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private async run<N extends TaskName>(task: N, input: Parameters<(typeof TASKS)[N]>[0]): Promise<string> {
+    const result = (await this.pool.run({ task, input })) as TaskOutcome<string>;
+    if (result.ok) return result.value;
+    throw rebuild(result.error);
+  }
+}
+
+function rebuild(error: TaskError): Error {
+  if (error.name === 'RuleViolation') return new RuleViolation(error.rule, error.message, error.kind);
+  if (error.name === 'ValidationError') return new ValidationError(error.field, error.message);
+  return new Error(error.message);
+}
