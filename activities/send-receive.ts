@@ -250,7 +250,14 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
           const known = new Set([...claimed, ...kept.map((k) => k.kenmerk)]);
           const unknown = processes.filter((p) => !known.has(p.kenmerk));
           for (const process of unknown) {
-            const statuses = await client.getStatussenProces({ kenmerk: process.kenmerk });
+            let statuses: StatusResultaat[];
+            try {
+              statuses = await client.getStatussenProces({ kenmerk: process.kenmerk });
+            } catch (err) {
+              // Looked at again on the next run; one unreachable process must not stop the others.
+              await writeLog(deps.pool, { hubId, environment: hub.environmentCode, step: 'receive', level: 'F', text: `statuses of unmatched process ${process.kenmerk} could not be read: ${(err as Error).message}` });
+              continue;
+            }
             const first = statuses.map((s) => Date.parse(s.tijdstempelStatus)).sort((a, b) => a - b)[0];
             if (first === undefined || first < Date.now() - RECEIVE_LOOKBACK_DAYS * 86_400_000) continue;
             await inTransaction(deps.pool, async (db) => {

@@ -55,6 +55,8 @@ export interface AppDeps {
   portalLoginAttemptsPerMinute?: number;
   logger: Logger;
   clock?: () => Date;
+  /** Digipoort's WUS base URL: /health says whether it is reachable. */
+  digipoortEndpoint?: string;
   /** Load shedding (@fastify/under-pressure): above this event-loop delay the API answers 503 with Retry-After. */
   maxEventLoopDelayMs?: number;
   /** Worker threads for CPU-heavy content work (default: the cores less one, at least one). */
@@ -137,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const offThread = new OffThread({ maxThreads: deps.offThreadMaxThreads });
   app.addHook('onClose', () => offThread.close());
   const filingDeps = { pool, temporal, taskQueue, clock: deps.clock, offThread };
-  await app.register(healthRoutes, { pool, temporal });
+  await app.register(healthRoutes, { pool, temporal, taskQueue, digipoortEndpoint: deps.digipoortEndpoint });
   await app.register(platformCheckRoutes, { pool, temporal, taskQueue });
   await app.register(hubRoutes, { pool, temporal, taskQueue });
   await app.register(organisationRoutes, { pool });

@@ -1,4 +1,5 @@
-import { loadConfig } from '../config';
+import { loadConfig, readEnv } from '../config';
+import { withLocalDefaults } from '../config/local';
 import { createPool } from '../db/pool';
 import { createLogger } from '../lib/logger';
 import { runUntilSignalled } from '../lib/process';
@@ -8,7 +9,9 @@ import { listHubs } from '../db/repositories/hubs';
 import { ensureCertificateExpirySchedule, ensureSendReceiveSchedule } from './services/schedules';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Started alone (`npm run api`) on a machine where `npm start` runs, it uses the same local configuration.
+  const env = withLocalDefaults(process.env);
+  const config = loadConfig(env);
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl);
   const temporal = await connectClient(config.temporal, config.payloadEncryptionKeys);
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
     temporalUiUrl: config.temporalUiUrl,
     codecAuthRequired: config.codecAuthRequired,
     publicUrl: config.publicUrl,
+    digipoortEndpoint: readEnv('DIGIPOORT_ENDPOINT_BASE', env),
     logger,
   });
   runUntilSignalled(logger, async () => {

@@ -77,11 +77,12 @@ export const ENV_VARS = {
   TEMPORAL_UI_PORT: {
     description: 'Port of the Temporal Web UI of the local dev server.',
     default: '8233',
-    usedBy: ['start'],
+    usedBy: ['start', 'api'],
   },
   TEMPORAL_UI_URL: {
-    description: 'Public URL of the Temporal Web UI, printed and used as the codec CORS origin.',
-    default: 'http://localhost:8233',
+    description:
+      'Public URL of the Temporal Web UI, printed and used as the codec CORS origin (with its localhost/127.0.0.1 twin). ' +
+      'Default: http://localhost:<TEMPORAL_UI_PORT>.',
     usedBy: ['start', 'api'],
   },
   WORKFLOW_BUNDLE_PATH: {
@@ -104,8 +105,9 @@ export const ENV_VARS = {
     usedBy: ['start', 'api'],
   },
   PUBLIC_URL: {
-    description: 'URL under which the API is reachable, used in printed links, e-mail links to the portal and the codec endpoint.',
-    default: 'http://localhost:3000',
+    description:
+      'URL under which the API is reachable, used in printed links, e-mail links to the portal and the codec endpoint. ' +
+      'Default: http://localhost:<PORT>.',
     usedBy: ['start', 'api', 'worker'],
   },
   LOG_LEVEL: {
@@ -197,7 +199,7 @@ export const ENV_VARS = {
       'Base URL of Digipoort WUS (service paths are appended): the simulator locally, ' +
       'https://wus.digipoort.logius.nl in production, https://wus.preproductie.digipoort.logius.nl for preproduction.',
     default: 'https://127.0.0.1:8443',
-    usedBy: ['start', 'worker', 'wus'],
+    usedBy: ['start', 'api', 'worker', 'wus'],
   },
   DIGIPOORT_CA_FILE: {
     description: 'PEM file with the roots the Digipoort server certificate must chain to (PKIoverheid private roots).',

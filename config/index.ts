@@ -61,16 +61,29 @@ export function loadTemporalConfig(source: EnvSource = process.env): TemporalCon
   };
 }
 
+/** PUBLIC_URL, or the API on localhost at PORT: links in the banner, e-mails and the codec endpoint follow PORT. */
+export function publicUrlOf(source: EnvSource = process.env): string {
+  const port = parsePort(requireEnv('PORT', source), 'PORT');
+  return (readEnv('PUBLIC_URL', source) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+}
+
+/** TEMPORAL_UI_URL, or the local dev server's Web UI at TEMPORAL_UI_PORT. */
+export function temporalUiUrlOf(source: EnvSource = process.env): string {
+  const port = parsePort(requireEnv('TEMPORAL_UI_PORT', source), 'TEMPORAL_UI_PORT');
+  return (readEnv('TEMPORAL_UI_URL', source) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+}
+
 /** Configuration of the api and worker processes. */
 export function loadConfig(source: EnvSource = process.env): AppConfig {
+  const port = parsePort(requireEnv('PORT', source), 'PORT');
   return {
     databaseUrl: requireEnv('DATABASE_URL', source),
     temporal: loadTemporalConfig(source),
     dataDir: path.resolve(requireEnv('DATA_DIR', source)),
     host: requireEnv('HOST', source),
-    port: parsePort(requireEnv('PORT', source), 'PORT'),
-    publicUrl: requireEnv('PUBLIC_URL', source).replace(/\/+$/, ''),
-    temporalUiUrl: requireEnv('TEMPORAL_UI_URL', source).replace(/\/+$/, ''),
+    port,
+    publicUrl: publicUrlOf(source),
+    temporalUiUrl: temporalUiUrlOf(source),
     logLevel: requireEnv('LOG_LEVEL', source),
     payloadEncryptionKeys: requireEnv('PAYLOAD_ENCRYPTION_KEYS', source),
     certificateMasterKeys: requireEnv('CERTIFICATE_MASTER_KEYS', source),

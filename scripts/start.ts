@@ -5,23 +5,21 @@
  */
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { envIsSet, readEnv } from '../config/env';
+import { publicUrlOf, temporalUiUrlOf } from '../config';
+import { dataDirOf, devServerDbFile, withLocalDefaults } from '../config/local';
 import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { forgetWorker } from '../db/repositories/worker-presence';
 import { createStaffToken } from '../api/plugins/auth';
 import { Connection } from '@temporalio/client';
-import { PidFile, spawnTs, type ManagedChild } from './lib/children';
+import { claimSupervisor, PidFile, spawnTs } from './lib/children';
+import { Supervisor } from './lib/supervisor';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
 import { ensureLocalPki } from './lib/local-pki';
 import { DEMO, demoPortalLink, seedDemo } from './lib/demo-seed';
-import {
-  devServerDbFile,
-  resolveTemporalCli,
-  startDevServer,
-  stopProcess,
-  waitForTemporal,
-  type DevServer,
-} from './lib/temporal-dev-server';
+import { resolveTemporalCli, startDevServer, waitForTemporal } from './lib/temporal-dev-server';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -49,46 +47,48 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 }
 
 async function main(): Promise<void> {
-  const dataDir = path.resolve(ROOT, readEnv('DATA_DIR') ?? './data');
+  const dataDir = dataDirOf(process.env);
   const port = Number(readEnv('PORT'));
-  const publicUrl = (readEnv('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const publicUrl = publicUrlOf(process.env);
   const namespace = readEnv('TEMPORAL_NAMESPACE') ?? 'default';
   const taskQueue = readEnv('TEMPORAL_TASK_QUEUE') ?? 'filing-hub';
   const databaseUrl = readEnv('DATABASE_URL') as string;
+  let claim: { release(): void };
+  try {
+    claim = claimSupervisor(path.join(dataDir, 'run', 'supervisor.json'));
+  } catch (err) {
+    log(`start refused: ${(err as Error).message}`);
+    process.exit(1);
+  }
   const pidFile = new PidFile(path.join(dataDir, 'run', 'children.json'));
   await pidFile.stopLeftovers(log);
 
   const secrets = loadLocalSecrets(dataDir);
-  const children: ManagedChild[] = [];
-  let devServer: DevServer | undefined;
+  const supervisor = new Supervisor(log, pidFile);
+  let presencePool: ReturnType<typeof createPool> | undefined;
   let stopping = false;
-
-  const recordPids = () =>
-    pidFile.write([
-      ...(devServer ? [{ name: 'temporal', pid: devServer.process.pid, marker: 'start-dev' }] : []),
-      ...children.map((c) => ({ name: c.name, pid: c.process.pid, marker: 'main.ts' })),
-    ]);
 
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping...');
     // The API first (no new work), then the worker (finishes its tasks), Temporal last.
-    for (const child of [...children].reverse()) await stopProcess(child.process, 15_000);
-    if (devServer) await devServer.stop();
-    pidFile.clear();
+    await supervisor.stop();
+    await presencePool?.end().catch(() => undefined);
+    claim.release();
     log('stopped');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  const deathOf = (child: ManagedChild) => () =>
-    child.process.exitCode !== null || child.process.signalCode !== null ? `${child.name} exited during start-up` : undefined;
+  const deathOf = (name: string, child: ChildProcess) => () =>
+    child.exitCode !== null || child.signalCode !== null ? `${name} exited during start-up` : undefined;
 
   try {
     // 1. Temporal
     let temporalAddress = readEnv('TEMPORAL_ADDRESS');
-    let uiUrl = readEnv('TEMPORAL_UI_URL') as string;
+    let uiUrl = temporalUiUrlOf(process.env);
+    let devServer = false;
     if (temporalAddress) {
       log(`using the Temporal server at ${temporalAddress}`);
       if (!readEnv('TEMPORAL_API_KEY') && !readEnv('TEMPORAL_TLS_CERT_PATH')) await waitForTemporal(temporalAddress, 30_000);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       }
       const cli = resolveTemporalCli(readEnv('TEMPORAL_CLI_PATH'), log);
       log(`starting the Temporal dev server (${cli})`);
-      devServer = await startDevServer({
+      const options = {
         cli,
         port: temporalPort,
         uiPort,
@@ -110,9 +110,11 @@ async function main(): Promise<void> {
         namespace,
         uiCodecEndpoint: `${publicUrl}/codec`,
         logFile: path.join(dataDir, 'logs', 'temporal.log'),
-      });
-      recordPids();
-      temporalAddress = devServer.address;
+      };
+      // Its state is in DATA_DIR: started again after a crash, it carries on where it was.
+      await supervisor.add({ name: 'temporal', marker: 'start-dev', start: async () => (await startDevServer(options)).process, stopGraceMs: 10_000 });
+      devServer = true;
+      temporalAddress = `127.0.0.1:${temporalPort}`;
       uiUrl = `http://localhost:${uiPort}`;
     }
 
@@ -122,21 +124,15 @@ async function main(): Promise<void> {
     log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
 
     // 3. Digipoort: the simulator with a test PKI, unless DIGIPOORT_ENDPOINT_BASE points at a real Digipoort.
-    const childEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_UI_URL: uiUrl,
-      DATA_DIR: dataDir,
-      PAYLOAD_ENCRYPTION_KEYS: readEnv('PAYLOAD_ENCRYPTION_KEYS') ?? secrets.payloadEncryptionKeys,
-      CERTIFICATE_MASTER_KEYS: readEnv('CERTIFICATE_MASTER_KEYS') ?? secrets.certificateMasterKeys,
-      CODEC_AUTH_REQUIRED: envIsSet('CODEC_AUTH_REQUIRED') ? readEnv('CODEC_AUTH_REQUIRED') : String(!devServer),
+    const simulated = !envIsSet('DIGIPOORT_ENDPOINT_BASE');
+    const pki = simulated ? await ensureLocalPki(dataDir, log) : undefined;
+    // What every child gets: the same configuration `npm run worker` / `npm run api` derive when started alone.
+    const childEnv = {
+      ...withLocalDefaults({ ...process.env, DATA_DIR: dataDir, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: uiUrl, PUBLIC_URL: publicUrl }),
       SUPERVISOR_PID: String(process.pid),
-    };
+    } as NodeJS.ProcessEnv;
     let simulatorUrl: string | undefined;
-    let pkiDir: string | undefined;
-    if (!envIsSet('DIGIPOORT_ENDPOINT_BASE')) {
-      const pki = await ensureLocalPki(dataDir, log);
-      pkiDir = pki.dir;
+    if (pki) {
       const simulatorPort = Number(readEnv('SIMULATOR_PORT'));
       const adminPort = Number(readEnv('SIMULATOR_ADMIN_PORT'));
       for (const p of [simulatorPort, adminPort]) {
@@ -146,22 +142,24 @@ async function main(): Promise<void> {
       Object.assign(childEnv, {
         SIMULATOR_PKI_DIR: pki.dir,
         SIMULATOR_REGISTRATIONS_FILE: readEnv('SIMULATOR_REGISTRATIONS_FILE') ?? pki.registrationsFile,
-        DIGIPOORT_ENDPOINT_BASE: simulatorUrl,
-        DIGIPOORT_CA_FILE: readEnv('DIGIPOORT_CA_FILE') ?? path.join(pki.dir, 'root-ca.pem'),
-        DIGIPOORT_CRL_FILE: readEnv('DIGIPOORT_CRL_FILE') ?? path.join(pki.dir, 'crls.pem'),
-        DIGIPOORT_SERVICE_CERT_FILE: readEnv('DIGIPOORT_SERVICE_CERT_FILE') ?? path.join(pki.dir, 'digipoort-service.pem'),
       });
-      const simulator = spawnTs('simulator', 'simulator/main.ts', childEnv, ROOT);
-      children.push(simulator);
-      recordPids();
-      await waitFor('the Digipoort simulator', 60_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/admin/health`)).ok, deathOf(simulator));
+      const simulator = await supervisor.add({ name: 'simulator', marker: 'main.ts', start: async () => spawnTs('simulator', 'simulator/main.ts', childEnv, ROOT).process });
+      await waitFor('the Digipoort simulator', 60_000, async () => (await fetch(`http://127.0.0.1:${adminPort}/admin/health`)).ok, deathOf('simulator', simulator));
       log(`Digipoort simulator listening on ${simulatorUrl}`);
     }
 
     // 4. Worker and API, as separate processes
-    const worker = spawnTs('worker', 'worker/main.ts', childEnv, ROOT);
-    children.push(worker);
-    recordPids();
+    presencePool = createPool(databaseUrl, 1);
+    const presence = presencePool;
+    const worker = await supervisor.add({
+      name: 'worker',
+      marker: 'main.ts',
+      start: async () => spawnTs('worker', 'worker/main.ts', childEnv, ROOT).process,
+      // /health names the worker as missing from the moment it died, until the new one runs.
+      onDeath: async (pid) => {
+        if (pid) await forgetWorker(presence, pid);
+      },
+    });
     const connection = await Connection.connect({ address: temporalAddress });
     await waitFor('the worker', 180_000, async () => {
       const described = await connection.workflowService.describeTaskQueue({
@@ -170,14 +168,12 @@ async function main(): Promise<void> {
         taskQueueType: 1, // workflow pollers
       });
       return described.pollers.length > 0;
-    }, deathOf(worker));
+    }, deathOf('worker', worker));
     await connection.close();
     log('worker is polling');
 
-    const api = spawnTs('api', 'api/main.ts', childEnv, ROOT);
-    children.push(api);
-    recordPids();
-    await waitFor('the API', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200, deathOf(api));
+    const api = await supervisor.add({ name: 'api', marker: 'main.ts', start: async () => spawnTs('api', 'api/main.ts', childEnv, ROOT).process });
+    await waitFor('the API', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200, deathOf('api', api));
 
     // 5. A staff token for the README's curl commands
     const pool = createPool(databaseUrl, 1);
@@ -191,34 +187,18 @@ async function main(): Promise<void> {
     }
 
     // 6. The demo firm (only with the simulator: a real Digipoort must never see demo data).
-    if (pkiDir && readEnv('SEED_DEMO') !== 'false') {
-      const seeded = await seedDemo({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken!, pkiDir, log });
+    if (pki && readEnv('SEED_DEMO') !== 'false') {
+      const seeded = await seedDemo({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken!, pkiDir: pki.dir, log });
       if (seeded.connectorToken) {
         secrets.connectorToken = seeded.connectorToken;
         saveLocalSecrets(dataDir, secrets);
       }
     }
     // Links are single use: a new one for the demo client at every start (the token is printed, never logged).
-    const portalLink = pkiDir ? await demoPortalLink({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken! }) : undefined;
-
-    for (const child of children) {
-      child.process.on('exit', (code, signal) => {
-        if (stopping) return;
-        log(`${child.name} exited unexpectedly (code ${code}, signal ${signal})`);
-        void stopAll(1);
-      });
-    }
-    if (devServer) {
-      devServer.process.on('exit', () => {
-        if (!stopping) {
-          log('the Temporal dev server exited unexpectedly');
-          void stopAll(1);
-        }
-      });
-    }
+    const portalLink = pki ? await demoPortalLink({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken! }) : undefined;
 
     const tokenFile = path.relative(ROOT, path.join(dataDir, 'staff-token'));
-    const pki = pkiDir ? path.relative(ROOT, pkiDir) : undefined;
+    const pkiPath = pki ? path.relative(ROOT, pki.dir) : undefined;
     process.stdout.write(
       [
         '',
@@ -255,13 +235,15 @@ async function main(): Promise<void> {
           ? [
               '',
               'Send a VAT return to the Digipoort simulator with the operator CLI, then read its statuses:',
-              `  npm run wus -- send --endpoint-base ${simulatorUrl} --pfx ${pki}/holding.p12 --passphrase-file ${pki}/holding.passphrase \\`,
-              `    --ca ${pki}/root-ca.pem --crl ${pki}/crls.pem --service-cert ${pki}/digipoort-service.pem \\`,
+              `  npm run wus -- send --endpoint-base ${simulatorUrl} --pfx ${pkiPath}/holding.p12 --passphrase-file ${pkiPath}/holding.passphrase \\`,
+              `    --ca ${pkiPath}/root-ca.pem --crl ${pkiPath}/crls.pem --service-cert ${pkiPath}/digipoort-service.pem \\`,
               '    --berichtsoort Omzetbelasting --nummer 001000044B37 --file examples/omzetbelasting-2026-Q1.xbrl',
               `  npm run wus -- status --kenmerk <kenmerk> (same connection options)`,
             ]
           : []),
         '',
+        'A child that dies is started again (logged here); /health says "degraded" and names it meanwhile.',
+        'More workers on this machine: npm run worker (it reads the same local configuration from DATA_DIR).',
         'Press Ctrl-C to stop everything.',
         '',
       ].join('\n'),

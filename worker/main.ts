@@ -1,5 +1,7 @@
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { loadConfig, loadDigipoortConfig, readEnv } from '../config';
+import { withLocalDefaults } from '../config/local';
+import { announcePresence } from '../db/repositories/worker-presence';
 import { createSmtpMailer } from '../integrations/email/mailer';
 import { parseKeyring } from '../lib/sealing';
 import { WusClientPool } from '../integrations/wus/client-pool';
@@ -10,7 +12,9 @@ import { runUntilSignalled } from '../lib/process';
 import { connectWorker, createWorker } from './worker';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Started alone (`npm run worker`) on a machine where `npm start` runs, it uses the same local configuration.
+  const env = withLocalDefaults(process.env);
+  const config = loadConfig(env);
   const logger = createLogger('worker', config.logLevel);
   const temporalLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const).find((l) => l === config.logLevel.toUpperCase()) ?? 'INFO';
   Runtime.install({
@@ -24,10 +28,10 @@ async function main(): Promise<void> {
   const wus = new WusClientPool({
     pool,
     keyring: parseKeyring(config.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'),
-    digipoort: loadDigipoortConfig(),
+    digipoort: loadDigipoortConfig(env),
   });
   const client = await connectClient(config.temporal, config.payloadEncryptionKeys);
-  const smtpUrl = readEnv('SMTP_URL');
+  const smtpUrl = readEnv('SMTP_URL', env);
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker({
     connection,
@@ -38,12 +42,15 @@ async function main(): Promise<void> {
       wus,
       temporal: client,
       taskQueue: config.temporal.taskQueue,
-      mailer: smtpUrl ? createSmtpMailer(smtpUrl, readEnv('SMTP_FROM')!) : undefined,
+      mailer: smtpUrl ? createSmtpMailer(smtpUrl, readEnv('SMTP_FROM', env)!) : undefined,
       publicUrl: config.publicUrl,
     },
     workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
   });
+  // /health knows a worker is alive from this (every 2 s from when it runs, removed when it stops).
+  const presence = announcePresence(pool, config.temporal.taskQueue);
   const running = worker.run().finally(async () => {
+    await presence.stop();
     wus.close();
     await connection.close();
     await client.connection.close();

@@ -79,3 +79,22 @@ export class PidFile {
     this.clear();
   }
 }
+
+/**
+ * One `npm start` per DATA_DIR: a second one would stop the first one's children while the first starts them again.
+ * Records this supervisor's pid; refuses when the recorded one is still running.
+ */
+export function claimSupervisor(file: string): { release(): void } {
+  try {
+    const recorded = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number };
+    if (recorded.pid && recorded.pid !== process.pid && isAlive(recorded.pid) && commandLine(recorded.pid).includes('scripts/start.ts')) {
+      throw new Error(`npm start is already running for this DATA_DIR (pid ${recorded.pid}); stop it first (Ctrl-C), or use another DATA_DIR`);
+    }
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('npm start is already running')) throw err;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ pid: process.pid }));
+  return { release: () => writeFileSync(file, JSON.stringify({})) };
+}
+

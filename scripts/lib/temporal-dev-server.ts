@@ -183,8 +183,3 @@ export function stopProcess(child: ChildProcess, graceMs: number): Promise<void>
     child.kill('SIGTERM');
   });
 }
-
-export function devServerDbFile(dataDir: string): string {
-  return path.join(dataDir, 'temporal', 'dev-server.sqlite');
-}
-

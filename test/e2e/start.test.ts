@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'pg';
 import { dropDatabase } from '../../db/migrate';
 import { isAlive } from '../../lib/process';
 import { freePort, ROOT } from '../setup/environment';
@@ -43,6 +44,16 @@ describe('npm start', () => {
   beforeAll(async () => {
     ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), simulator: await freePort(), simulatorAdmin: await freePort() };
   });
+  // A test that fails half-way must not leave its npm start running (it would restart what the next one stops).
+  const launched: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of launched.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+  });
   afterAll(async () => {
     await dropDatabase(databaseUrl).catch(() => undefined);
     await dropDatabase(simulatorDatabaseUrl).catch(() => undefined);
@@ -53,8 +64,8 @@ describe('npm start', () => {
       ...process.env,
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
+      // No PUBLIC_URL: every link follows PORT.
       PORT: String(ports.api),
-      PUBLIC_URL: `http://localhost:${ports.api}`,
       TEMPORAL_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
       SIMULATOR_PORT: String(ports.simulator),
@@ -65,6 +76,7 @@ describe('npm start', () => {
     // The test run's own servers and bundle must not leak into the system under test.
     for (const name of testRunVariables) delete env[name];
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launched.push(child);
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -91,9 +103,26 @@ describe('npm start', () => {
     return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/wus.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   }
 
+  function recordedChildren(): { name: string; pid: number }[] {
+    return JSON.parse(readFileSync(path.join(dataDir, 'run', 'children.json'), 'utf8')) as { name: string; pid: number }[];
+  }
+
   function recordedPids(): number[] {
-    const records = JSON.parse(readFileSync(path.join(dataDir, 'run', 'children.json'), 'utf8')) as { pid: number }[];
-    return records.map((r) => r.pid);
+    return recordedChildren().map((r) => r.pid);
+  }
+
+  async function health(): Promise<{ status: number; body: { status: string; missing: string[] } }> {
+    const res = await fetch(`http://127.0.0.1:${ports.api}/health`);
+    return { status: res.status, body: (await res.json()) as { status: string; missing: string[] } };
+  }
+
+  async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return check().catch(() => false);
   }
 
   async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -126,10 +155,15 @@ describe('npm start', () => {
     const children = recordedPids();
     expect(children).toHaveLength(4); // temporal, simulator, worker, api
 
-    const health = await fetch(`http://127.0.0.1:${ports.api}/health`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', temporal: 'ok', db: 'ok' });
+    const first = await health();
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ status: 'ok', temporal: 'ok', db: 'ok', worker: 'ok', digipoort: 'ok', missing: [] });
     expect((await fetch(`http://127.0.0.1:${ports.api}/docs/json`)).status).toBe(200);
+    // The codec decodes only for a staff member, under npm start too.
+    const decode = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${ports.api}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [] }) });
+    expect((await decode({})).status).toBe(401);
+    expect((await decode({ authorization: `Bearer ${readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim()}` })).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     expect(started.output()).toContain(`http://localhost:${ports.ui}`);
 
@@ -191,7 +225,39 @@ describe('npm start', () => {
     expect((await until(1, 30)).lifecycle).toBe(30);
     expect((await until(2, 30)).lifecycle).toBe(30);
 
-    const link = /^\s+(http:\/\/localhost:\d+\/portal\/login#t=fhp_[A-Za-z0-9_-]+)$/m.exec(started.output())?.[1];
+    // A crash is not an outage: the worker killed by its pid comes back by itself while the API keeps answering
+    // (/health degraded, naming it), and the filings in flight go on below.
+    const killed = recordedChildren().find((c) => c.name === 'worker')!;
+    process.kill(killed.pid, 'SIGKILL');
+    expect(await waitUntilAsync(async () => (await health()).body.missing.includes('worker'), 30_000)).toBe(true);
+    expect((await health()).status).toBe(200);
+    expect(await waitUntilAsync(async () => (await health()).body.status === 'ok', 90_000)).toBe(true);
+    const restarted = recordedChildren().find((c) => c.name === 'worker')!;
+    expect(restarted.pid).not.toBe(killed.pid);
+    expect(started.output()).toContain(`worker (pid ${killed.pid}) exited unexpectedly`);
+
+    // More workers: `npm run worker` started alone with only DATA_DIR, the database and the ports joins the system.
+    const alone = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, TEMPORAL_PORT: String(ports.temporal), SIMULATOR_PORT: String(ports.simulator), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    launched.push(alone);
+    const presence = new Pool({ connectionString: databaseUrl, max: 1 });
+    try {
+      const workers = async () => (await presence.query<{ n: number }>(`SELECT count(*)::int AS n FROM worker_presence WHERE seen_at > now() - interval '6 seconds'`)).rows[0].n;
+      expect(await waitUntilAsync(async () => (await workers()) === 2, 120_000)).toBe(true);
+      const stopped = new Promise((resolve) => alone.once('exit', resolve));
+      alone.kill('SIGTERM');
+      await stopped;
+      expect(await workers()).toBe(1);
+    } finally {
+      await presence.end();
+    }
+
+    // PORT without PUBLIC_URL: the banner's links and the portal link follow PORT.
+    expect(started.output()).toContain(`API                http://localhost:${ports.api}`);
+    const link = new RegExp(`^\\s+(http:\\/\\/localhost:${ports.api}\\/portal\\/login#t=fhp_[A-Za-z0-9_-]+)$`, 'm').exec(started.output())?.[1];
     expect(link).toBeDefined();
     const token = new URL(link!).hash.replace('#t=', '');
     const login = await fetch(`${api}/portal/session`, {
@@ -233,10 +299,11 @@ describe('npm start', () => {
     const seen = await fetch(`${api}/connector/12345/messages/${number}`, { headers: { authorization: `Bearer ${connectorToken}` } });
     expect(((await seen.json()) as { lifecycle: number }).lifecycle).toBe(80);
 
+    const running = recordedPids();
     const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
     started.process.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(children.filter(isAlive)).toEqual([]);
+    expect([...children, ...running].filter(isAlive)).toEqual([]);
   }, 300_000);
 
   it('starts again after a crash, stopping what the crash left and keeping earlier state', async () => {

@@ -19,6 +19,7 @@ interface Service {
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
+  restart?: string;
 }
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
 const services = compose.services;
@@ -70,6 +71,11 @@ describe('docker-compose.yml', () => {
       .filter(([, spec]) => spec.requiredBy?.includes(processName))
       .map(([name]) => name);
     for (const name of required) expect(Object.keys(env)).toContain(name);
+  });
+
+  it('starts every long-running service again when it dies; one-shot jobs run once', () => {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'simulator', 'worker', 'api']) expect({ name, restart: services[name].restart }).toEqual({ name, restart: 'unless-stopped' });
+    for (const name of ['migrate', 'pki', 'temporal-setup']) expect(services[name].restart).toBeUndefined();
   });
 
   it('points the processes at the services that exist', () => {

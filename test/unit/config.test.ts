@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ENV_VARS, loadConfig, readEnv } from '../../config';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ENV_VARS, loadConfig, loadDigipoortConfig, readEnv } from '../../config';
+import { withLocalDefaults } from '../../config/local';
 
 const root = path.resolve(__dirname, '..', '..');
 const SKIP = new Set(['node_modules', 'dist', 'data', '.tmp', '.git', 'test', 'test-results', 'coverage']);
@@ -58,5 +61,28 @@ describe('configuration registry (config/env.ts)', () => {
       port: 3000,
       codecAuthRequired: true,
     });
+  });
+
+  it('PORT without PUBLIC_URL: every link follows PORT; the Web UI URL follows TEMPORAL_UI_PORT', () => {
+    const base = { TEMPORAL_ADDRESS: 'localhost:7233', PAYLOAD_ENCRYPTION_KEYS: 'k:x', CERTIFICATE_MASTER_KEYS: 'c:y' };
+    expect(loadConfig({ ...base, PORT: '4000' })).toMatchObject({ port: 4000, publicUrl: 'http://localhost:4000' });
+    expect(loadConfig({ ...base, PORT: '4000', PUBLIC_URL: 'https://hub.example.nl/' }).publicUrl).toBe('https://hub.example.nl');
+    expect(loadConfig({ ...base, TEMPORAL_UI_PORT: '9233' }).temporalUiUrl).toBe('http://localhost:9233');
+  });
+
+  it('a worker or API started alone takes what npm start generated in DATA_DIR; what the environment sets wins', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'fh-local-'));
+    expect(() => loadConfig(withLocalDefaults({ DATA_DIR: dataDir }))).toThrow(/TEMPORAL_ADDRESS must be set/);
+    writeFileSync(path.join(dataDir, 'secrets.json'), JSON.stringify({ payloadEncryptionKeys: 'k1:AAAA', certificateMasterKeys: 'c1:BBBB' }));
+    mkdirSync(path.join(dataDir, 'temporal'));
+    writeFileSync(path.join(dataDir, 'temporal', 'dev-server.sqlite'), '');
+    mkdirSync(path.join(dataDir, 'pki'));
+    writeFileSync(path.join(dataDir, 'pki', 'manifest.json'), '{}');
+    const env = withLocalDefaults({ DATA_DIR: dataDir, TEMPORAL_PORT: '7999', SIMULATOR_PORT: '9443' });
+    expect(loadConfig(env)).toMatchObject({ temporal: { address: '127.0.0.1:7999' }, payloadEncryptionKeys: 'k1:AAAA', certificateMasterKeys: 'c1:BBBB' });
+    expect(loadDigipoortConfig(env)).toMatchObject({ endpointBase: 'https://127.0.0.1:9443', caFile: path.join(dataDir, 'pki', 'root-ca.pem') });
+    const explicit = withLocalDefaults({ DATA_DIR: dataDir, TEMPORAL_ADDRESS: 'temporal:7233', PAYLOAD_ENCRYPTION_KEYS: 'prod:CCCC', DIGIPOORT_ENDPOINT_BASE: 'https://wus.digipoort.logius.nl' });
+    expect(explicit).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', PAYLOAD_ENCRYPTION_KEYS: 'prod:CCCC', DIGIPOORT_ENDPOINT_BASE: 'https://wus.digipoort.logius.nl' });
+    expect(explicit.DIGIPOORT_CA_FILE).toBeUndefined();
   });
 });
