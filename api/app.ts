@@ -6,11 +6,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import type { Logger } from '../lib/logger';
+import { requestForLog, type Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
 import { parseKeyring } from '../lib/sealing';
 import { OffThread } from './services/off-thread';
+import { parseSearchAttributeKey } from '../lib/search-keys';
+import searchKeyRoutes from './routes/search-keys';
 import authPlugin from './plugins/auth';
 import connectorAuthPlugin from './plugins/connector-auth';
 import errorsPlugin from './plugins/errors';
@@ -47,6 +49,8 @@ export interface AppDeps {
   taskQueue: string;
   payloadEncryptionKeys: string;
   certificateMasterKeys: string;
+  /** Key of the TaxIdentifier search attribute's keyed hash (base64, SEARCH_ATTRIBUTE_KEY). */
+  searchAttributeKey: string;
   temporalUiUrl: string;
   codecAuthRequired: boolean;
   /** Base URL of this API as clients reach it: portal links are built on it, and https means secure cookies. */
@@ -66,7 +70,8 @@ export interface AppDeps {
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Request logs carry the path only: a query string may hold a token.
+    loggerInstance: deps.logger.child({}, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
@@ -138,7 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Parsing and checking a ready instance (up to 20 MiB) runs on worker threads, never on the event loop.
   const offThread = new OffThread({ maxThreads: deps.offThreadMaxThreads });
   app.addHook('onClose', () => offThread.close());
-  const filingDeps = { pool, temporal, taskQueue, clock: deps.clock, offThread };
+  const searchKey = parseSearchAttributeKey(deps.searchAttributeKey);
+  const filingDeps = { pool, temporal, taskQueue, clock: deps.clock, offThread, searchKey };
   await app.register(healthRoutes, { pool, temporal, taskQueue, digipoortEndpoint: deps.digipoortEndpoint });
   await app.register(platformCheckRoutes, { pool, temporal, taskQueue });
   await app.register(hubRoutes, { pool, temporal, taskQueue });
@@ -162,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactPersonRoutes, { pool });
   await app.register(portalTokenRoutes, { pool, publicUrl: deps.publicUrl });
   await app.register(emailOutboxRoutes, { pool });
+  await app.register(searchKeyRoutes, { searchKey });
   await app.register(portalRoutes, {
     pool,
     temporal,

@@ -1,4 +1,4 @@
-import { loadConfig, readEnv } from '../config';
+import { loadConfig, readEnv, requireEnv } from '../config';
 import { withLocalDefaults } from '../config/local';
 import { createPool } from '../db/pool';
 import { createLogger } from '../lib/logger';
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     payloadEncryptionKeys: config.payloadEncryptionKeys,
     certificateMasterKeys: config.certificateMasterKeys,
+    searchAttributeKey: requireEnv('SEARCH_ATTRIBUTE_KEY', env),
     temporalUiUrl: config.temporalUiUrl,
     codecAuthRequired: config.codecAuthRequired,
     publicUrl: config.publicUrl,

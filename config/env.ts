@@ -131,6 +131,14 @@ export const ENV_VARS = {
     requiredBy: ['api', 'worker'],
     secret: true,
   },
+  SEARCH_ATTRIBUTE_KEY: {
+    description:
+      'Key (base64, 32 bytes) of the keyed hash the TaxIdentifier search attribute carries instead of the OB or KvK ' +
+      'number (which may contain a BSN). `npm start` generates one into DATA_DIR when unset.',
+    usedBy: ['start', 'api'],
+    requiredBy: ['api'],
+    secret: true,
+  },
   CODEC_AUTH_REQUIRED: {
     description:
       'When true, the codec endpoint used by the Temporal Web UI demands a staff bearer token (production: put the UI ' +

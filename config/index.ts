@@ -23,6 +23,8 @@ export interface AppConfig {
   logLevel: string;
   payloadEncryptionKeys: string;
   certificateMasterKeys: string;
+  /** Key of the TaxIdentifier search attribute's keyed hash (base64); the API needs it, the worker does not. */
+  searchAttributeKey?: string;
   codecAuthRequired: boolean;
   workflowBundlePath?: string;
 }
@@ -87,6 +89,7 @@ export function loadConfig(source: EnvSource = process.env): AppConfig {
     logLevel: requireEnv('LOG_LEVEL', source),
     payloadEncryptionKeys: requireEnv('PAYLOAD_ENCRYPTION_KEYS', source),
     certificateMasterKeys: requireEnv('CERTIFICATE_MASTER_KEYS', source),
+    searchAttributeKey: readEnv('SEARCH_ATTRIBUTE_KEY', source),
     codecAuthRequired: parseBoolean(readEnv('CODEC_AUTH_REQUIRED', source), 'CODEC_AUTH_REQUIRED'),
     workflowBundlePath: readEnv('WORKFLOW_BUNDLE_PATH', source),
   };

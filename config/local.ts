@@ -27,9 +27,14 @@ export function withLocalDefaults(source: EnvSource): EnvSource {
   const dataDir = dataDirOf(source);
   const defaults: Record<string, string> = {};
   try {
-    const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { payloadEncryptionKeys?: string; certificateMasterKeys?: string };
+    const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as {
+      payloadEncryptionKeys?: string;
+      certificateMasterKeys?: string;
+      searchAttributeKey?: string;
+    };
     if (secrets.payloadEncryptionKeys) defaults.PAYLOAD_ENCRYPTION_KEYS = secrets.payloadEncryptionKeys;
     if (secrets.certificateMasterKeys) defaults.CERTIFICATE_MASTER_KEYS = secrets.certificateMasterKeys;
+    if (secrets.searchAttributeKey) defaults.SEARCH_ATTRIBUTE_KEY = secrets.searchAttributeKey;
   } catch {
     // no local secrets: nothing to fill in
   }

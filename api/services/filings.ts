@@ -21,6 +21,7 @@ import { beconNumberFor } from '../../db/repositories/certificates';
 import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
 import { assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
 import type { OffThread } from './off-thread';
+import { taxIdentifierSearchValue } from '../../lib/search-keys';
 import type { ContentTask } from './off-thread-tasks';
 import { filing, filingWorkflowId, supersededSignal, type FilingInput } from '../../workflows/filing';
 import {
@@ -47,6 +48,8 @@ export interface FilingServiceDeps {
   clock?: () => Date;
   /** The API's worker threads for CPU-heavy content work; without them it runs inline. */
   offThread?: OffThread;
+  /** Key of the TaxIdentifier search attribute's keyed hash: the number itself never goes to Temporal. */
+  searchKey: Buffer;
 }
 
 /** A message is stored in one transaction; a serialization failure or deadlock runs it again this often, then 503. */
@@ -243,7 +246,7 @@ export async function startFilingWorkflow(deps: FilingServiceDeps, hub: Hub, row
       { key: HubAttribute, value: hub.participantNumber },
       { key: AdministrationAttribute, value: row.administration_id ?? '' },
       { key: OrganisationAttribute, value: row.organisation_id ?? '' },
-      { key: TaxIdentifierAttribute, value: row.identity_number },
+      { key: TaxIdentifierAttribute, value: taxIdentifierSearchValue(deps.searchKey, row.identity_number) },
       { key: PeriodAttribute, value: row.period ?? '' },
       { key: MessageTypeAttribute, value: row.berichtsoort },
       { key: LifecycleStatusAttribute, value: row.lifecycle ?? 0 },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashToken } from '../../api/plugins/auth';
@@ -12,6 +13,7 @@ import { generateKeySpec } from '../../lib/sealing';
 export interface LocalSecrets {
   payloadEncryptionKeys: string;
   certificateMasterKeys: string;
+  searchAttributeKey: string;
   staffToken?: string;
   connectorToken?: string;
 }
@@ -27,14 +29,23 @@ export function loadLocalSecrets(dataDir: string): LocalSecrets {
   try {
     const secrets = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>;
     if (secrets.payloadEncryptionKeys) {
-      const complete = { ...secrets, certificateMasterKeys: secrets.certificateMasterKeys ?? generateKeySpec('certs1') } as LocalSecrets;
-      if (!secrets.certificateMasterKeys) saveLocalSecrets(dataDir, complete);
+      // Keys added by later versions are generated once and kept.
+      const complete = {
+        ...secrets,
+        certificateMasterKeys: secrets.certificateMasterKeys ?? generateKeySpec('certs1'),
+        searchAttributeKey: secrets.searchAttributeKey ?? randomBytes(32).toString('base64'),
+      } as LocalSecrets;
+      if (!secrets.certificateMasterKeys || !secrets.searchAttributeKey) saveLocalSecrets(dataDir, complete);
       return complete;
     }
   } catch {
     // first run
   }
-  const secrets: LocalSecrets = { payloadEncryptionKeys: generateKeySpec(), certificateMasterKeys: generateKeySpec('certs1') };
+  const secrets: LocalSecrets = {
+    payloadEncryptionKeys: generateKeySpec(),
+    certificateMasterKeys: generateKeySpec('certs1'),
+    searchAttributeKey: randomBytes(32).toString('base64'),
+  };
   saveLocalSecrets(dataDir, secrets);
   return secrets;
 }

@@ -3,6 +3,7 @@ import { buildApp } from '../../api/app';
 import { createStaffToken } from '../../api/plugins/auth';
 import { createLogger } from '../../lib/logger';
 import type { TestContext } from './temporal';
+import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
 export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
@@ -12,6 +13,7 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     taskQueue: ctx.config.temporal.taskQueue,
     payloadEncryptionKeys: ctx.config.payloadEncryptionKeys,
     certificateMasterKeys: ctx.config.certificateMasterKeys,
+    searchAttributeKey: TEST_SEARCH_ATTRIBUTE_KEY,
     temporalUiUrl: ctx.config.temporalUiUrl,
     codecAuthRequired: true,
     publicUrl: ctx.config.publicUrl,

@@ -3,7 +3,7 @@ import { buildApp } from '../../api/app';
 import { createPool } from '../../db/pool';
 import { announcePresence } from '../../db/repositories/worker-presence';
 import { createLogger } from '../../lib/logger';
-import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS } from '../setup/constants';
+import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS, TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 import { testConfig, uniqueTaskQueue } from '../helpers/temporal';
 import { connectClient } from '../../temporal/connection';
 
@@ -14,6 +14,7 @@ async function appWith(pool: ReturnType<typeof createPool>, temporal: Client, ta
     taskQueue,
     payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
     certificateMasterKeys: TEST_CERTIFICATE_MASTER_KEYS,
+    searchAttributeKey: TEST_SEARCH_ATTRIBUTE_KEY,
     temporalUiUrl: 'http://localhost:8233',
     codecAuthRequired: true,
     publicUrl: 'http://localhost:3000',

@@ -5,7 +5,7 @@ import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate';
 import { bundleWorkflows } from '../../worker/bundle';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../scripts/lib/temporal-dev-server';
 import { generateTestPki } from '../../simulator/pki/generate';
-import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS } from './constants';
+import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS, TEST_SEARCH_ATTRIBUTE_KEY } from './constants';
 import { ROOT } from './paths';
 import { startSimulatorProcess } from './simulator-process';
 
@@ -88,6 +88,7 @@ export async function startTestEnvironment(log: (msg: string) => void = () => un
     WORKFLOW_BUNDLE_PATH: workflowBundlePath,
     PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
     CERTIFICATE_MASTER_KEYS: TEST_CERTIFICATE_MASTER_KEYS,
+    SEARCH_ATTRIBUTE_KEY: TEST_SEARCH_ATTRIBUTE_KEY,
     DIGIPOORT_TIMEOUT_MS: '5000',
     TEMPORAL_CLI_PATH: cli,
     TEST_PKI_DIR: pkiDir,
