@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -13,6 +14,7 @@ import { parseKeyring } from '../lib/sealing';
 import { OffThread } from './services/off-thread';
 import { parseSearchAttributeKey } from '../lib/search-keys';
 import searchKeyRoutes from './routes/search-keys';
+import operatorRoutes from './routes/operator';
 import authPlugin from './plugins/auth';
 import connectorAuthPlugin from './plugins/connector-auth';
 import errorsPlugin from './plugins/errors';
@@ -59,6 +61,8 @@ export interface AppDeps {
   portalLoginAttemptsPerMinute?: number;
   logger: Logger;
   clock?: () => Date;
+  /** The Temporal Web UI the API serves at /temporal/ to signed-in operators (its public path must be /temporal). */
+  temporalUiUpstream?: string;
   /** Digipoort's WUS base URL: /health says whether it is reachable. */
   digipoortEndpoint?: string;
   /** Load shedding (@fastify/under-pressure): above this event-loop delay the API answers 503 with Retry-After. */
@@ -135,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(cookie);
   await app.register(authPlugin, { pool: deps.pool });
   await app.register(hubScopePlugin, { pool: deps.pool });
   await app.register(connectorAuthPlugin, { pool: deps.pool });
@@ -176,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secureCookies: deps.publicUrl.startsWith('https:'),
     loginAttemptsPerMinute: deps.portalLoginAttemptsPerMinute,
   });
+  await app.register(operatorRoutes, { pool, secureCookies: deps.publicUrl.startsWith('https:'), webUiUpstream: deps.temporalUiUpstream });
   await app.register(codecRoutes, {
     codec: EncryptionCodec.fromSpec(deps.payloadEncryptionKeys),
     uiOrigin: deps.temporalUiUrl,

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     codecAuthRequired: config.codecAuthRequired,
     publicUrl: config.publicUrl,
     digipoortEndpoint: readEnv('DIGIPOORT_ENDPOINT_BASE', env),
+    temporalUiUpstream: readEnv('TEMPORAL_UI_UPSTREAM', env),
     logger,
   });
   runUntilSignalled(logger, async () => {

@@ -85,6 +85,12 @@ export const ENV_VARS = {
       'Default: http://localhost:<TEMPORAL_UI_PORT>.',
     usedBy: ['start', 'api'],
   },
+  TEMPORAL_UI_UPSTREAM: {
+    description:
+      'Where the API finds the Temporal Web UI it serves at <PUBLIC_URL>/temporal/ to signed-in operators (the UI runs ' +
+      'with public path /temporal and codec endpoint /codec). `npm start` sets it to its dev server\'s UI; unset: not served.',
+    usedBy: ['start', 'api'],
+  },
   WORKFLOW_BUNDLE_PATH: {
     description: 'Pre-built workflow bundle (npm run bundle:workflows). When unset the worker bundles at start.',
     usedBy: ['worker'],
@@ -141,8 +147,8 @@ export const ENV_VARS = {
   },
   CODEC_AUTH_REQUIRED: {
     description:
-      'When true, the codec endpoint used by the Temporal Web UI demands a staff bearer token (production: put the UI ' +
-      'behind SSO with TEMPORAL_CODEC_PASS_ACCESS_TOKEN). `npm start` sets false for the local UI.',
+      'Whether the codec endpoint of the Temporal Web UI demands a staff bearer token or an operator session (signed in ' +
+      'at /operator/sign-in). True everywhere, npm start included; false only for a closed lab.',
     default: 'true',
     usedBy: ['start', 'api'],
   },

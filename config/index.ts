@@ -3,6 +3,9 @@ import { readEnv, requireEnv, type EnvSource } from './env';
 
 export { ENV_VARS, readEnv, requireEnv, type EnvName, type EnvSource, type ProcessName } from './env';
 
+/** Where the API serves the Temporal Web UI to signed-in operators; the UI's own public path is the same. */
+export const WEB_UI_PATH = '/temporal';
+
 export interface TemporalConfig {
   /** host:port of the frontend. */
   address: string;

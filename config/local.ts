@@ -38,7 +38,10 @@ export function withLocalDefaults(source: EnvSource): EnvSource {
   } catch {
     // no local secrets: nothing to fill in
   }
-  if (existsSync(devServerDbFile(dataDir))) defaults.TEMPORAL_ADDRESS = `127.0.0.1:${readEnv('TEMPORAL_PORT', source)}`;
+  if (existsSync(devServerDbFile(dataDir))) {
+    defaults.TEMPORAL_ADDRESS = `127.0.0.1:${readEnv('TEMPORAL_PORT', source)}`;
+    defaults.TEMPORAL_UI_UPSTREAM = `http://127.0.0.1:${readEnv('TEMPORAL_UI_PORT', source)}`;
+  }
   const pki = localPkiDir(dataDir);
   if (!envIsSet('DIGIPOORT_ENDPOINT_BASE', source) && existsSync(path.join(pki, 'manifest.json'))) {
     Object.assign(defaults, {

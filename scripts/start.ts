@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { envIsSet, readEnv } from '../config/env';
-import { publicUrlOf, temporalUiUrlOf } from '../config';
+import { publicUrlOf, temporalUiUrlOf, WEB_UI_PATH } from '../config';
 import { dataDirOf, devServerDbFile, withLocalDefaults } from '../config/local';
 import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     let temporalAddress = readEnv('TEMPORAL_ADDRESS');
     let uiUrl = temporalUiUrlOf(process.env);
     let devServer = false;
+    let uiUpstream = readEnv('TEMPORAL_UI_UPSTREAM');
     if (temporalAddress) {
       log(`using the Temporal server at ${temporalAddress}`);
       if (!readEnv('TEMPORAL_API_KEY') && !readEnv('TEMPORAL_TLS_CERT_PATH')) await waitForTemporal(temporalAddress, 30_000);
@@ -108,7 +109,9 @@ async function main(): Promise<void> {
         uiPort,
         dbFile: devServerDbFile(dataDir),
         namespace,
-        uiCodecEndpoint: `${publicUrl}/codec`,
+        // The API serves this UI at <PUBLIC_URL>/temporal/ to signed-in operators; its codec is then same-origin.
+        uiPublicPath: WEB_UI_PATH,
+        uiCodecEndpoint: '/codec',
         logFile: path.join(dataDir, 'logs', 'temporal.log'),
       };
       // Its state is in DATA_DIR: started again after a crash, it carries on where it was.
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
       devServer = true;
       temporalAddress = `127.0.0.1:${temporalPort}`;
       uiUrl = `http://localhost:${uiPort}`;
+      uiUpstream = `http://127.0.0.1:${uiPort}`;
     }
 
     // 2. PostgreSQL
@@ -128,7 +132,14 @@ async function main(): Promise<void> {
     const pki = simulated ? await ensureLocalPki(dataDir, log) : undefined;
     // What every child gets: the same configuration `npm run worker` / `npm run api` derive when started alone.
     const childEnv = {
-      ...withLocalDefaults({ ...process.env, DATA_DIR: dataDir, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: uiUrl, PUBLIC_URL: publicUrl }),
+      ...withLocalDefaults({
+        ...process.env,
+        DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_UI_URL: uiUrl,
+        TEMPORAL_UI_UPSTREAM: uiUpstream,
+        PUBLIC_URL: publicUrl,
+      }),
       SUPERVISOR_PID: String(process.pid),
     } as NodeJS.ProcessEnv;
     let simulatorUrl: string | undefined;
@@ -206,7 +217,9 @@ async function main(): Promise<void> {
         `  API                ${publicUrl}`,
         `  Health             ${publicUrl}/health`,
         `  OpenAPI docs       ${publicUrl}/docs   (JSON: ${publicUrl}/docs/json)`,
-        `  Temporal Web UI    ${uiUrl}${devServer ? '' : '   (external cluster)'}`,
+        ...(uiUpstream
+          ? [`  Temporal Web UI    ${publicUrl}${WEB_UI_PATH}/   (sign in with the staff token; decodes payloads)`]
+          : [`  Temporal Web UI    ${uiUrl}${devServer ? '' : '   (external cluster)'}`]),
         `  Temporal gRPC      ${temporalAddress}`,
         `  Digipoort          ${simulatorUrl ? `${simulatorUrl} (simulator; admin http://127.0.0.1:${readEnv('SIMULATOR_ADMIN_PORT')}/admin)` : readEnv('DIGIPOORT_ENDPOINT_BASE')}`,
         `  Staff token        in ${tokenFile}`,

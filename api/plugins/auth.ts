@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import '@fastify/cookie';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool';
@@ -8,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for staff routes: a bearer token from `staff_tokens` (stored as a SHA-256 hash). */
     requireStaff: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** A staff bearer token, or an operator's session cookie (signed in at /operator/sign-in). */
+    requireStaffOrOperator: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
   interface FastifyRequest {
     /** The staff token's identity; `hubId` limits it to one hub (null: every hub). */
@@ -38,24 +41,53 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The cookie of an operator's session (Temporal Web UI and codec): HttpOnly, SameSite=Strict, for the whole API. */
+export const OPERATOR_COOKIE = 'fh_operator';
+
+/** The staff token behind a valid bearer token, or undefined. */
+export async function staffByToken(pool: Pool, token: string): Promise<{ tokenId: string; name: string; hubId: string | null } | undefined> {
+  const { rows } = await pool.query<{ id: string; name: string; hub_id: string | null }>(
+    'SELECT id, name, hub_id FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+    [hashToken(token)],
+  );
+  return rows[0] ? { tokenId: rows[0].id, name: rows[0].name, hubId: rows[0].hub_id } : undefined;
+}
+
+/** The staff token behind an operator session cookie that is open, unexpired, and whose token is not revoked. */
+export async function staffBySession(pool: Pool, session: string): Promise<{ tokenId: string; name: string; hubId: string | null } | undefined> {
+  const { rows } = await pool.query<{ id: string; name: string; hub_id: string | null }>(
+    `SELECT t.id, t.name, t.hub_id FROM operator_sessions s JOIN staff_tokens t ON t.id = s.staff_token_id
+      WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND t.revoked_at IS NULL`,
+    [hashToken(session)],
+  );
+  return rows[0] ? { tokenId: rows[0].id, name: rows[0].name, hubId: rows[0].hub_id } : undefined;
+}
+
+export function operatorSessionOf(request: FastifyRequest): string | undefined {
+  const value = request.cookies?.[OPERATOR_COOKIE];
+  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
+
 export default fp(
   async (app, opts: { pool: Pool }) => {
     app.decorateRequest('staff', undefined);
-    app.decorate('requireStaff', async (request: FastifyRequest, reply: FastifyReply) => {
-      const token = bearerToken(request);
-      if (token) {
-        const { rows } = await opts.pool.query<{ id: string; name: string; hub_id: string | null }>(
-          'SELECT id, name, hub_id FROM staff_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
-          [hashToken(token)],
-        );
-        if (rows.length === 1) {
-          request.staff = { tokenId: rows[0].id, name: rows[0].name, hubId: rows[0].hub_id };
-          return;
-        }
-      }
+    const refuse = (reply: FastifyReply): never => {
       reply.header('WWW-Authenticate', 'Bearer realm="filing-hub"');
       throw new HttpError(401, 'a valid staff bearer token is required');
+    };
+    app.decorate('requireStaff', async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearerToken(request);
+      const staff = token ? await staffByToken(opts.pool, token) : undefined;
+      if (!staff) return refuse(reply);
+      request.staff = staff;
+    });
+    app.decorate('requireStaffOrOperator', async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearerToken(request);
+      const session = operatorSessionOf(request);
+      const staff = token ? await staffByToken(opts.pool, token) : session ? await staffBySession(opts.pool, session) : undefined;
+      if (!staff) return refuse(reply);
+      request.staff = staff;
     });
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['@fastify/cookie'] },
 );

@@ -34,17 +34,29 @@ function toJson(p: Payload): JsonPayloadType {
   };
 }
 
+/**
+ * The origins a Web UI opened elsewhere may call the codec from: the configured one and its twin, since the same UI
+ * is reached as `localhost` and as `127.0.0.1`. (The UI the API serves at /temporal/ is same-origin and needs none.)
+ */
+export function uiOrigins(uiUrl: string): string[] {
+  const origin = new URL(uiUrl).origin;
+  const twin = origin.includes('//localhost') ? origin.replace('//localhost', '//127.0.0.1') : origin.replace('//127.0.0.1', '//localhost');
+  return [...new Set([origin, twin])];
+}
+
 const codec: FastifyPluginAsyncTypebox<{ codec: PayloadCodec; uiOrigin: string; authRequired: boolean }> = async (
   app,
   opts,
 ) => {
   await app.register(cors, {
-    origin: opts.uiOrigin,
+    origin: uiOrigins(opts.uiOrigin),
     methods: ['POST'],
     allowedHeaders: ['x-namespace', 'content-type', 'authorization'],
     credentials: true,
   });
-  const onRequest = opts.authRequired ? app.requireStaff : [];
+  // A staff bearer token (a UI that passes the operator's token), or the session of an operator signed in at the
+  // API (the UI served at /temporal/).
+  const onRequest = opts.authRequired ? app.requireStaffOrOperator : [];
   for (const direction of ['encode', 'decode'] as const) {
     app.post(
       `/codec/${direction}`,

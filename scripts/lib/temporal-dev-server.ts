@@ -86,8 +86,10 @@ export interface DevServerOptions {
   /** SQLite file for persistent state; omit for in-memory (tests). */
   dbFile?: string;
   namespace: string;
-  /** Codec endpoint the Web UI calls to decode payloads. */
+  /** Codec endpoint the Web UI calls to decode payloads (a path: the UI's own origin). */
   uiCodecEndpoint?: string;
+  /** Path under which the Web UI serves itself (the API proxies it there). */
+  uiPublicPath?: string;
   /** File that receives the server's own log. */
   logFile: string;
   /** Faster, non-durable SQLite settings for throwaway test servers. */
@@ -148,6 +150,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.uiPort !== undefined) {
     args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
     if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+    if (options.uiPublicPath) args.push('--ui-public-path', options.uiPublicPath);
   } else {
     args.push('--headless');
   }

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { chromiumPath } from '../../scripts/lib/chromium';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
@@ -31,6 +33,8 @@ interface Started {
   process: ChildProcess;
   output: () => string;
 }
+
+const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
 
 describe('npm start', () => {
   const runDir = process.env.TEST_RUN_DIR as string;
@@ -164,8 +168,18 @@ describe('npm start', () => {
       fetch(`http://127.0.0.1:${ports.api}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [] }) });
     expect((await decode({})).status).toBe(401);
     expect((await decode({ authorization: `Bearer ${readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim()}` })).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
-    expect(started.output()).toContain(`http://localhost:${ports.ui}`);
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/temporal/`)).status).toBe(200);
+    expect(started.output()).toContain(`Temporal Web UI    http://localhost:${ports.api}/temporal/`);
+    // A UI opened elsewhere may call the codec from its origin, as localhost or 127.0.0.1; no other origin may.
+    const preflight = (origin: string) =>
+      fetch(`http://127.0.0.1:${ports.api}/codec/decode`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' },
+      });
+    for (const origin of [`http://localhost:${ports.ui}`, `http://127.0.0.1:${ports.ui}`]) {
+      expect((await preflight(origin)).headers.get('access-control-allow-origin')).toBe(origin);
+    }
+    expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
 
     const check = await startCheck();
     let status = '';
@@ -174,6 +188,34 @@ describe('npm start', () => {
       if (status !== 'completed') await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe('completed');
+
+    // The operator opens the Web UI through the API: signs in with the staff token, and the workflow's input is
+    // decoded by the codec (same origin, the operator's session). Without a session there is no UI.
+    const staffTokenValue = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
+    expect((await fetch(`http://127.0.0.1:${ports.api}/temporal/`, { redirect: 'manual' })).status).toBe(303);
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const decoded: number[] = [];
+      page.on('response', (r) => {
+        if (r.url().endsWith('/codec/decode')) decoded.push(r.status());
+      });
+      await page.goto(`http://127.0.0.1:${ports.api}/temporal/namespaces/default/workflows/${check.workflowId}`);
+      expect(page.url()).toContain('/operator/sign-in');
+      await page.fill('#token', staffTokenValue);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/temporal\/namespaces\/default\/workflows\//);
+      await page.getByText(`"checkId": "${check.id}"`).first().waitFor({ timeout: 30_000 });
+      expect(decoded.length).toBeGreaterThan(0);
+      expect(decoded.every((code) => code === 200)).toBe(true);
+      mkdirSync(screenshots, { recursive: true });
+      await page.screenshot({ path: path.join(screenshots, 'web-ui-decoded.png') });
+    } finally {
+      await browser.close();
+    }
 
     // The operator CLI, exactly as printed: send a VAT return to the simulator, then read its nine statuses.
     const cli = started.output().split('\n').filter((line) => line.trim().startsWith('npm run wus --') || line.trim().startsWith('--'));

@@ -6,7 +6,7 @@ import type { TestContext } from './temporal';
 import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
-export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
+export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; temporalUiUpstream?: string } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
   const app = await buildApp({
     pool: ctx.pool,
     temporal: ctx.client,
@@ -17,6 +17,7 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     temporalUiUrl: ctx.config.temporalUiUrl,
     codecAuthRequired: true,
     publicUrl: ctx.config.publicUrl,
+    temporalUiUpstream: overrides.temporalUiUpstream,
     // Test files log in far more often than a person; the limit itself has its own test.
     portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
     logger: createLogger('api-test', 'silent'),

@@ -111,17 +111,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('wires the Web UI to the API codec endpoint and the API to the UI origin', () => {
+  it('serves the Web UI through the API (signed-in operators only), decoding through its codec', () => {
     const api = services.api.environment!;
     const ui = services['temporal-ui'].environment!;
     expect(ui.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`${api.PUBLIC_URL}/codec`);
-    expect(ui.TEMPORAL_CORS_ORIGINS).toBe(api.PUBLIC_URL);
-    const uiPublished = services['temporal-ui'].ports![0].split(':')[0];
-    expect(new URL(api.TEMPORAL_UI_URL).port).toBe(uiPublished);
+    expect(ui.TEMPORAL_UI_PUBLIC_PATH).toBe('/temporal');
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe('/codec');
+    expect(services['temporal-ui'].ports).toBeUndefined();
+    expect(api.TEMPORAL_UI_UPSTREAM).toBe('http://temporal-ui:8080');
+    expect(api.CODEC_AUTH_REQUIRED ?? 'true').toBe('true');
     const apiPublished = services.api.ports![0].split(':')[0];
     expect(api.PORT).toBe(apiPublished);
     expect(new URL(api.PUBLIC_URL).port).toBe(apiPublished);
+    expect(ui.TEMPORAL_CORS_ORIGINS).toBe(api.PUBLIC_URL);
   });
 
   it('registers exactly the search attributes the workflows use, as the dev server does', () => {
