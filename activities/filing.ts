@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { withHeartbeat } from './heartbeat';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { CertificateChoice } from '../domain/certificates';
 import { RuleViolation } from '../domain/errors';
@@ -45,18 +46,6 @@ export const FILING_FAILURES = {
 
 export type PrepareOutcome = { outcome: 'ready' | 'superseded' | 'awaiting-approval'; lifecycle: LifecycleCode };
 export type SubmitOutcome = { kenmerk: string; how: 'sent' | 'already-sent' | 'adopted' };
-
-/** Heartbeats while `work` runs, so a worker that dies mid-call is noticed within the heartbeat timeout. */
-export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), 3000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 export function createFilingActivities(deps: FilingActivityDeps) {
   const now = () => (deps.clock ?? (() => new Date()))();

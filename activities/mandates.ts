@@ -34,7 +34,7 @@ import {
   type AttemptRow,
   type SubmissionLane,
 } from '../db/repositories/submission-attempts';
-import { withHeartbeat } from './filing';
+import { withHeartbeat } from './heartbeat';
 import { classifySendFailure, reconcileOnDigipoort, retryFailure } from './submission';
 
 export interface MandateActivityDeps {

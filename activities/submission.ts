@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { RECONCILE_CLOCK_TOLERANCE_MS, reconcileDecision, reconcileGraceMs, type ProcessSeen, type ReconcileDecision } from '../domain/reconcile';
 import type { Pool } from '../db/pool';
-import { claimedKenmerken, describeHolder, type AttemptRow, type LaneHolder } from '../db/repositories/submission-attempts';
+import { claimedKenmerken, describeHolder, unknownBefore, type AttemptRow, type LaneHolder } from '../db/repositories/submission-attempts';
 import type { WusClient } from '../integrations/wus/client';
 import { WusFault, WusRequestError, WusSecurityError, WusTransportError } from '../integrations/wus/errors';
 
@@ -52,10 +52,31 @@ export function laneBusyFailure(holder: LaneHolder): ApplicationFailure {
 }
 
 /**
- * Looks the attempt's process up at Digipoort: the lane's processes, minus every kenmerk already claimed, placed in
- * time by their first status, then decided by the pure rule.
+ * Looks the attempt's process up at Digipoort: the lane's processes, minus every kenmerk already claimed (or seen as
+ * unknown before the attempt began), placed in time by their first status, then decided by the pure rule.
  */
 export async function reconcileOnDigipoort(
+  client: WusClient,
+  pool: Pool,
+  attempt: AttemptRow,
+  options: { callTimeoutMs: number; now: Date; signal?: AbortSignal },
+): Promise<ReconcileDecision> {
+  try {
+    return await lookUp(client, pool, attempt, options);
+  } catch (err) {
+    if (!(err instanceof WusTransportError || err instanceof WusSecurityError || err instanceof WusFault)) throw err;
+    // Digipoort cannot be asked right now: ask again soon, less often the longer the attempt has been open (so a
+    // recovering Digipoort is not flooded), at most every 30 s.
+    const open = options.now.getTime() - attempt.started_at.getTime();
+    throw ApplicationFailure.create({
+      message: `reconcile could not ask Digipoort (${err instanceof WusFault ? err.foutcode : err.message}); asking again`,
+      type: 'ReconcileUnavailable',
+      nextRetryDelay: Math.min(30_000, 2000 + Math.floor(open / 10)),
+    });
+  }
+}
+
+async function lookUp(
   client: WusClient,
   pool: Pool,
   attempt: AttemptRow,
@@ -65,7 +86,10 @@ export async function reconcileOnDigipoort(
     { berichtsoort: attempt.berichtsoort, identiteitBelanghebbende: { nummer: attempt.identity_number, type: attempt.identity_type } },
     options.signal,
   );
-  const claimed = await claimedKenmerken(pool, processes.map((p) => p.kenmerk));
+  const kenmerken = processes.map((p) => p.kenmerk);
+  // Not this attempt's: a kenmerk any message or attempt owns, or one the hub had already seen as unknown before
+  // the attempt began.
+  const claimed = new Set([...(await claimedKenmerken(pool, kenmerken)), ...(await unknownBefore(pool, kenmerken, attempt.started_at))]);
   const seen: ProcessSeen[] = [];
   for (const process of processes) {
     if (claimed.has(process.kenmerk)) continue;

@@ -17,7 +17,8 @@ export interface ProcessSeen {
 
 export interface ReconcileFacts {
   processes: readonly ProcessSeen[];
-  /** Kenmerken that belong to a message or attempt already (any hub, any certificate). */
+  /** Kenmerken that are not this attempt's: they belong to a message or attempt (any hub, any certificate), or were
+   * recorded as unknown (ONB) before the attempt began. */
   claimed: ReadonlySet<string>;
   /** When this attempt's durable intent was committed (our clock). */
   attemptStartedAt: string;

@@ -3,7 +3,6 @@
  * points at a cluster), creates and migrates the database, starts the worker and the API as separate processes, and
  * prints where everything is. Ctrl-C stops every child; a start after a crash first stops what the crash left.
  */
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { envIsSet, readEnv } from '../config/env';
@@ -16,6 +15,7 @@ import { createStaffToken } from '../api/plugins/auth';
 import { Connection } from '@temporalio/client';
 import { claimSupervisor, PidFile, spawnTs } from './lib/children';
 import { Supervisor } from './lib/supervisor';
+import { portIsFree } from './lib/ports';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
 import { ensureLocalPki } from './lib/local-pki';
 import { DEMO, demoPortalLink, seedDemo } from './lib/demo-seed';
@@ -25,14 +25,6 @@ const ROOT = path.resolve(__dirname, '..');
 
 function log(msg: string): void {
   process.stdout.write(`[start] ${msg}\n`);
-}
-
-async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }
 
 async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, dead: () => string | undefined) {

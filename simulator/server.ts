@@ -78,7 +78,12 @@ export class DigipoortSimulator {
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
       },
-      (req, res) => void this.handle(req, res),
+      (req, res) =>
+        void this.handle(req, res).catch((err: unknown) => {
+          // A client that goes away mid-request (reset, killed worker) is Digipoort's everyday life, not a crash.
+          this.options.logger.info({ reason: err instanceof Error ? err.message : String(err) }, 'request abandoned by the client');
+          if (!res.headersSent) res.destroy();
+        }),
     );
     this.server.on('tlsClientError', (err) => this.options.logger.info({ reason: err.message }, 'TLS handshake refused'));
     this.admin = http.createServer((req, res) => void this.handleAdmin(req, res));

@@ -12,7 +12,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { FilingActivities } from '../activities/filing';
+import type { FilingActivities, PrepareOutcome } from '../activities/filing';
 import type { PortalActivities } from '../activities/portal';
 import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } from '../domain/approval';
 import type { ReminderMoment } from '../domain/deadlines';
@@ -124,7 +124,42 @@ function failureType(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The lifecycle of one filing, step by step: prepared (H4) → the client's approval on the portal, when its message
+ * type needs it (A1) → certificate and content → aanleveren exactly once in effect → the final Digipoort status →
+ * the administration told (H3). Each step is a function below; `run` holds the state the handlers share.
+ */
 export async function filing(input: FilingInput): Promise<FilingState> {
+  const run = openFiling(input);
+  try {
+    const prepared = await prepare(run);
+    if (prepared === 'superseded') return await run.finish('superseded', 'H11: superseded by a newer version; not sent');
+    if (prepared === 'awaiting-approval') {
+      const decided = await awaitClientApproval(run);
+      if (decided !== 'approved') return decided;
+    }
+    await chooseCertificateAndCheckContent(run);
+    await submitExactlyOnce(run);
+  } catch (err) {
+    return await failed(run, err);
+  }
+  return awaitFinalStatus(run);
+}
+
+/** One filing's run: its state (shown in the Web UI and answered to queries), the handlers' inboxes, and how it ends. */
+interface FilingRun {
+  input: FilingInput;
+  state: FilingState;
+  /** Client decisions waiting to be taken up, one at a time; updates wait for their outcome by ticket. */
+  decisions: { ticket?: number; decision: ClientDecision }[];
+  outcomes: Map<number, DecisionOutcome | Error>;
+  signals: { resolved?: SubmissionResolved; finalStatusSeen: boolean; superseded: boolean };
+  approvalState(): { awaiting: boolean; kind: string; contentSha256: string | null; adopted: boolean };
+  show(): void;
+  finish(phase: FilingPhase, note: string | null, closed?: boolean): Promise<FilingState>;
+}
+
+function openFiling(input: FilingInput): FilingRun {
   const state: FilingState = {
     phase: 'preparing',
     lifecycle: 0,
@@ -138,12 +173,9 @@ export async function filing(input: FilingInput): Promise<FilingState> {
     note: null,
   };
   const authority = input.kind === 'kvk-annual-report' ? 'kvk' : 'belastingdienst';
-  let resolved: SubmissionResolved | undefined;
-  let finalStatusSeen = false;
-  let superseded = false;
-  // Client decisions wait here until the main flow takes them up, one at a time; updates wait for their outcome.
-  const decisions: { ticket?: number; decision: ClientDecision }[] = [];
+  const decisions: FilingRun['decisions'] = [];
   const outcomes = new Map<number, DecisionOutcome | Error>();
+  const signals: FilingRun['signals'] = { finalStatusSeen: false, superseded: false };
   let tickets = 0;
 
   const show = () => {
@@ -180,14 +212,14 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   setHandler(digipoortStatusChangedSignal, (change) => {
     state.digipoortStatus = change.code;
     state.lifecycle = change.lifecycle;
-    if (change.final) finalStatusSeen = true;
+    if (change.final) signals.finalStatusSeen = true;
     show();
   });
   setHandler(submissionResolvedSignal, (resolution) => {
-    resolved = resolution;
+    signals.resolved = resolution;
   });
   setHandler(supersededSignal, () => {
-    superseded = true;
+    signals.superseded = true;
   });
   setHandler(clientDecisionSignal, (decision) => {
     decisions.push({ decision: { ...decision, via: 'operator' } });
@@ -228,111 +260,129 @@ export async function filing(input: FilingInput): Promise<FilingState> {
     return state;
   };
 
-  try {
-    // Prepared (H4): irreversible. A superseded version (H11) ends here.
-    const prepared = await quick.prepareForSending({ messageId: input.messageId });
-    state.lifecycle = prepared.lifecycle;
-    if (prepared.outcome === 'superseded') return await finish('superseded', 'H11: superseded by a newer version; not sent');
+  return { input, state, decisions, outcomes, signals, approvalState, show, finish };
+}
 
-    if (prepared.outcome === 'awaiting-approval') {
-      // A1: offered to the client on the portal; nothing is sent before the client approves.
-      const published = await quick.publishToPortal({ messageId: input.messageId });
-      Object.assign(state, { lifecycle: published.lifecycle, contentSha256: published.contentSha256, adopted: published.adopted, dueDate: published.dueDate });
-      state.phase = 'awaiting-approval';
-      show();
-      const plan = reminderPlan(published.dueDate, new Date().toISOString());
-      const remind = async (moment: ReminderMoment) => {
-        await quick.sendReminder({ messageId: input.messageId, kind: moment.kind, daysBefore: moment.daysBefore });
-        state.reminderState = reminderLabel(moment);
-        show();
-      };
-      for (const moment of plan.now) await remind(moment);
-      const later = [...plan.later];
-      for (;;) {
-        const next = later[0];
-        const woke = await condition(
-          () => decisions.length > 0 || superseded,
-          next ? Math.max(1, Date.parse(next.at) - Date.now()) : undefined,
-        );
-        if (superseded) return await finish('superseded', 'H11: superseded by a newer version before the client decided; not sent');
-        if (!woke && next) {
-          later.shift();
-          await remind(next);
-          continue;
-        }
-        const { ticket, decision } = decisions.shift()!;
-        const problem = decisionProblem({ ...approvalState(), awaiting: true }, decision);
-        if (problem) {
-          // Only an operator's signal can get here unvalidated: it is logged and ignored.
-          if (ticket) outcomes.set(ticket, ApplicationFailure.create({ message: problem, nonRetryable: true }));
-          await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision ignored: ${problem}` });
-          continue;
-        }
-        try {
-          const outcome = await quick.recordDecision({ messageId: input.messageId, decision });
-          Object.assign(state, { lifecycle: outcome.lifecycle, contentSha256: outcome.contentSha256, adopted: outcome.adopted });
-          if (ticket) outcomes.set(ticket, outcome);
-        } catch (err) {
-          const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-          if (ticket) outcomes.set(ticket, ApplicationFailure.create({ message, type: failureType(err), nonRetryable: true }));
-          if (failureType(err) === 'StaleDecision' || failureType(err) === 'DecisionRefused') {
-            await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision not taken: ${message}` });
-            continue;
-          }
-          throw err;
-        }
-        show();
-        if (decision.decision === 'reject') {
-          await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 40 });
-          return await finish('rejected-by-client', `rejected by the client: ${decision.reason}`);
-        }
-        if (decision.decision === 'approve') break;
-      }
-    }
+/** Prepared (H4): irreversible. A superseded version (H11) is never sent. */
+async function prepare(run: FilingRun): Promise<PrepareOutcome['outcome']> {
+  const prepared = await quick.prepareForSending({ messageId: run.input.messageId });
+  run.state.lifecycle = prepared.lifecycle;
+  return prepared.outcome;
+}
 
-    state.phase = 'choosing-certificate';
-    show();
-    const chosen = await digipoort.chooseCertificate({ messageId: input.messageId });
-    state.certificateId = chosen.certificateId;
-    await quick.checkContent({ messageId: input.messageId });
-
-    state.phase = 'sending';
-    show();
-    for (;;) {
-      try {
-        const submitted = await digipoort.submitToDigipoort({ messageId: input.messageId });
-        state.kenmerk = submitted.kenmerk;
-        break;
-      } catch (err) {
-        if (failureType(err) !== 'NeedsHuman') throw err;
-        state.phase = 'needs-human';
-        state.note = 'ambiguous submission: a person must adopt a Digipoort process or allow a resend';
-        show();
-        resolved = undefined;
-        await condition(() => resolved !== undefined);
-        state.note = `resolved by a person (${resolved!.how})`;
-        state.phase = 'sending';
-        show();
-      }
+/**
+ * A1: offered to the client on the portal; nothing is sent before the client approves. Reminders and the escalation
+ * fire on durable timers while the client has not decided (the latest missed one of each kind at once). Decisions are
+ * taken up one at a time; a rejection, or a newer version (H11), ends the filing here.
+ */
+async function awaitClientApproval(run: FilingRun): Promise<'approved' | FilingState> {
+  const { input, state } = run;
+  const published = await quick.publishToPortal({ messageId: input.messageId });
+  Object.assign(state, { lifecycle: published.lifecycle, contentSha256: published.contentSha256, adopted: published.adopted, dueDate: published.dueDate });
+  state.phase = 'awaiting-approval';
+  run.show();
+  const plan = reminderPlan(published.dueDate, new Date().toISOString());
+  const remind = async (moment: ReminderMoment) => {
+    await quick.sendReminder({ messageId: input.messageId, kind: moment.kind, daysBefore: moment.daysBefore });
+    state.reminderState = reminderLabel(moment);
+    run.show();
+  };
+  for (const moment of plan.now) await remind(moment);
+  const later = [...plan.later];
+  for (;;) {
+    const next = later[0];
+    const woke = await condition(
+      () => run.decisions.length > 0 || run.signals.superseded,
+      next ? Math.max(1, Date.parse(next.at) - Date.now()) : undefined,
+    );
+    if (run.signals.superseded) return run.finish('superseded', 'H11: superseded by a newer version before the client decided; not sent');
+    if (!woke && next) {
+      later.shift();
+      await remind(next);
+      continue;
     }
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const type = failureType(err);
-    const stopped = type === 'Superseded' || type === 'NotOwned';
-    if (!stopped) {
-      state.lifecycle = 70;
-      await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 70 });
+    const { ticket, decision } = run.decisions.shift()!;
+    const taken = await takeDecision(run, ticket, decision);
+    if (taken === 'ignored') continue;
+    run.show();
+    if (decision.decision === 'reject') {
+      await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 40 });
+      return run.finish('rejected-by-client', `rejected by the client: ${decision.reason}`);
     }
-    return finish(stopped ? 'superseded' : 'failed', err instanceof ActivityFailure && err.cause ? err.cause.message : String(err), type !== 'NotOwned');
+    if (decision.decision === 'approve') return 'approved';
   }
+}
 
-  if (!finalStatusSeen && (state.lifecycle === null || state.lifecycle < 60)) state.lifecycle = 60;
+/** One decision, checked against the content shown (A1) and recorded; a stale or refused one is logged and ignored. */
+async function takeDecision(run: FilingRun, ticket: number | undefined, decision: ClientDecision): Promise<'taken' | 'ignored'> {
+  const { input, state } = run;
+  const problem = decisionProblem({ ...run.approvalState(), awaiting: true }, decision);
+  if (problem) {
+    // Only an operator's signal can get here unvalidated: it is logged and ignored.
+    if (ticket) run.outcomes.set(ticket, ApplicationFailure.create({ message: problem, nonRetryable: true }));
+    await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision ignored: ${problem}` });
+    return 'ignored';
+  }
+  try {
+    const outcome = await quick.recordDecision({ messageId: input.messageId, decision });
+    Object.assign(state, { lifecycle: outcome.lifecycle, contentSha256: outcome.contentSha256, adopted: outcome.adopted });
+    if (ticket) run.outcomes.set(ticket, outcome);
+    return 'taken';
+  } catch (err) {
+    const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+    if (ticket) run.outcomes.set(ticket, ApplicationFailure.create({ message, type: failureType(err), nonRetryable: true }));
+    if (failureType(err) === 'StaleDecision' || failureType(err) === 'DecisionRefused') {
+      await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision not taken: ${message}` });
+      return 'ignored';
+    }
+    throw err;
+  }
+}
+
+/** C1–C5, C7: the certificate that signs; the content is what was checked at preparation (its hash). */
+async function chooseCertificateAndCheckContent(run: FilingRun): Promise<void> {
+  run.state.phase = 'choosing-certificate';
+  run.show();
+  const chosen = await digipoort.chooseCertificate({ messageId: run.input.messageId });
+  run.state.certificateId = chosen.certificateId;
+  await quick.checkContent({ messageId: run.input.messageId });
+}
+
+/**
+ * aanleveren exactly once in effect (activities/filing.ts): retried through reconcile until a definite outcome. Only
+ * when Digipoort's answers cannot decide does it wait here for a person (POST .../filings/{number}/resolve).
+ */
+async function submitExactlyOnce(run: FilingRun): Promise<void> {
+  const { input, state } = run;
+  state.phase = 'sending';
+  run.show();
+  for (;;) {
+    try {
+      const submitted = await digipoort.submitToDigipoort({ messageId: input.messageId });
+      state.kenmerk = submitted.kenmerk;
+      return;
+    } catch (err) {
+      if (failureType(err) !== 'NeedsHuman') throw err;
+      state.phase = 'needs-human';
+      state.note = 'ambiguous submission: a person must adopt a Digipoort process or allow a resend';
+      run.show();
+      run.signals.resolved = undefined;
+      await condition(() => run.signals.resolved !== undefined);
+      state.note = `resolved by a person (${run.signals.resolved!.how})`;
+      state.phase = 'sending';
+      run.show();
+    }
+  }
+}
+
+/** Statuses come from the hub's send/receive (H8), which signals each change; the final one sets the lifecycle. */
+async function awaitFinalStatus(run: FilingRun): Promise<FilingState> {
+  const { input, state } = run;
+  if (!run.signals.finalStatusSeen && (state.lifecycle === null || state.lifecycle < 60)) state.lifecycle = 60;
   state.phase = 'awaiting-statuses';
-  show();
+  run.show();
   await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 60 });
-
-  // Statuses come from the hub's send/receive (H8), which signals each change.
-  const final = await condition(() => finalStatusSeen, STATUS_WAIT);
+  const final = await condition(() => run.signals.finalStatusSeen, STATUS_WAIT);
   state.phase = 'notifying';
   if (!final) {
     state.note = 'no final Digipoort status within 35 days';
@@ -340,5 +390,17 @@ export async function filing(input: FilingInput): Promise<FilingState> {
   } else if (state.lifecycle !== null) {
     await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
   }
-  return finish('done', null);
+  return run.finish('done', null);
+}
+
+/** Not sent: a technical failure (70, can be reset) the administration is told of; superseded or re-routed stops quietly. */
+async function failed(run: FilingRun, err: unknown): Promise<FilingState> {
+  if (isCancellation(err)) throw err;
+  const type = failureType(err);
+  const stopped = type === 'Superseded' || type === 'NotOwned';
+  if (!stopped) {
+    run.state.lifecycle = 70;
+    await callbacks.notifyAdministration({ messageId: run.input.messageId, lifecycle: 70 });
+  }
+  return run.finish(stopped ? 'superseded' : 'failed', err instanceof ActivityFailure && err.cause ? err.cause.message : String(err), type !== 'NotOwned');
 }

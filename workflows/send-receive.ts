@@ -26,7 +26,16 @@ export interface SendReceiveResult {
 
 const activities = proxyActivities<SendReceiveActivities & PortalActivities>({
   startToCloseTimeout: '20 minutes',
-  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * The Digipoort rounds heartbeat every few seconds: a worker that dies mid-round is noticed within 20 s, so the hub's
+ * lock (H8) is not held by a dead round and the next statuses are not minutes late.
+ */
+const rounds = proxyActivities<SendReceiveActivities>({
+  startToCloseTimeout: '20 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
@@ -44,9 +53,9 @@ export async function sendReceive(input: SendReceiveInput): Promise<SendReceiveR
   }
   try {
     setCurrentDetails(`Hub ${input.participant}: sending`);
-    const started = await activities.startPendingFilings({ hubId: input.hubId });
+    const started = await rounds.startPendingFilings({ hubId: input.hubId });
     setCurrentDetails(`Hub ${input.participant}: receiving statuses (last 30 days)`);
-    const changes = await activities.receiveStatuses({ hubId: input.hubId });
+    const changes = await rounds.receiveStatuses({ hubId: input.hubId });
     for (const change of changes) {
       if (!change.workflowId) continue;
       try {
@@ -59,7 +68,7 @@ export async function sendReceive(input: SendReceiveInput): Promise<SendReceiveR
         // The filing's workflow has finished (e.g. a late status after a reset): the status is on record anyway.
       }
     }
-    const unknown = await activities.detectUnknownProcesses({ hubId: input.hubId });
+    const unknown = await rounds.detectUnknownProcesses({ hubId: input.hubId });
     // E-mails that could not be sent earlier (SMTP down) get another try on every run.
     await activities.flushEmailOutbox({ hubId: input.hubId });
     const summary = `send/receive (${input.trigger}): ${started} started, ${changes.length} status changes, ${unknown} unknown return messages`;

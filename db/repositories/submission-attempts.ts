@@ -251,3 +251,16 @@ export function attemptView(a: AttemptRow) {
     inDoubtReason: a.in_doubt_reason,
   };
 }
+
+/**
+ * Which of these kenmerken the hub had already recorded as unknown return messages (ONB, H7) before `before`: a
+ * process seen before an attempt began cannot be that attempt's.
+ */
+export async function unknownBefore(db: Db, kenmerken: readonly string[], before: Date): Promise<Set<string>> {
+  if (kenmerken.length === 0) return new Set();
+  const { rows } = await db.query<{ kenmerk: string }>(
+    `SELECT kenmerk FROM messages WHERE subtype = 'ONB' AND kenmerk = ANY($1) AND created_at < $2`,
+    [kenmerken, before],
+  );
+  return new Set(rows.map((r) => r.kenmerk));
+}

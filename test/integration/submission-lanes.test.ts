@@ -40,6 +40,15 @@ describe('submission lanes and attempts', () => {
   const detail = async (hub: TestHub, number: number) => (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json();
   const processOf = (kenmerk: string) => simulatorAdmin.get<SimulatorProcess>(`/admin/processes/${kenmerk}`);
   const onbs = async (hub: TestHub) => (await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB`)).json() as { kenmerk: string }[];
+  async function filingUntil(hub: TestHub, number: number, done: (f: { deliveryState: string }) => boolean, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const filing = await detail(hub, number);
+      if (done(filing)) return filing;
+      if (Date.now() > deadline) throw new Error(`filing ${number} stayed ${filing.deliveryState}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   async function sendReceiveOnce(hub: TestHub) {
     for (;;) {
       const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
@@ -100,7 +109,8 @@ describe('submission lanes and attempts', () => {
     outsider.close();
     await simulatorAdmin.addFault({ kind: 'reset-after', bodyContains: `FH${hub.participant}-1-v1-a1`, count: 1 });
     const posted = (await postViaConnector(api, hub, vatReturnRequest(hub))).json();
-    const waiting = await sendReceiveUntil(api, hub, posted.number, (f) => f.deliveryState === 'needs_human', 60_000);
+    // No send/receive meanwhile: the outside process stays unseen until the attempt is in doubt.
+    const waiting = await filingUntil(hub, posted.number, (f) => f.deliveryState === 'needs_human');
     expect(waiting).toMatchObject({ deliveryState: 'needs_human', needsActionReason: expect.stringContaining('2 unclaimed Digipoort processes') });
     const filing = await detail(hub, posted.number);
     expect(filing.needsActionReason).toContain(outside.kenmerk);
@@ -134,6 +144,31 @@ describe('submission lanes and attempts', () => {
       unknown = await onbs(hub);
     }
     expect(unknown.map((m) => m.kenmerk)).toEqual([outside.kenmerk]);
+  }, 120_000);
+
+  it('a process the hub had already seen as unknown (ONB) before the attempt is never its candidate: adopted without a person', async () => {
+    const hub = await createTestHub(api);
+    const outsider = wusClientFor('holding');
+    const { result: outside } = await outsider.aanleveren({
+      berichtsoort: 'Omzetbelasting',
+      aanleverkenmerk: 'outside-the-hub-2',
+      identiteitBelanghebbende: { nummer: hub.obNumber, type: 'Fi' },
+      rolBelanghebbende: 'Bedrijf',
+      berichtInhoud: { mimeType: 'application/xml', bestandsnaam: 'x.xbrl', inhoud: vatInstance(hub.obNumber) },
+    });
+    outsider.close();
+    let unknown: { kenmerk: string }[] = [];
+    for (let i = 0; i < 10 && unknown.length === 0; i++) {
+      await sendReceiveOnce(hub);
+      unknown = await onbs(hub);
+    }
+    expect(unknown.map((m) => m.kenmerk)).toEqual([outside.kenmerk]);
+    await simulatorAdmin.addFault({ kind: 'reset-after', bodyContains: `FH${hub.participant}-2-v1-a1`, count: 1 });
+    const posted = (await postViaConnector(api, hub, vatReturnRequest(hub))).json();
+    expect(posted.number).toBe(2);
+    const final = await sendReceiveUntil(api, hub, posted.number, (f) => f.lifecycle === 80, 60_000);
+    expect((await processOf((final as unknown as { kenmerk: string }).kenmerk)).aanleverkenmerk).toBe(`FH${hub.participant}-2-v1-a1`);
+    expect((await detail(hub, posted.number)).attempts).toEqual([expect.objectContaining({ outcome: 'adopted' })]);
   }, 120_000);
 
   it('H10: a 210, reset and resend keeps both attempts on record; the first never becomes an unknown (ONB) message', async () => {

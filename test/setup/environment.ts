@@ -1,5 +1,4 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate';
 import { bundleWorkflows } from '../../worker/bundle';
@@ -8,19 +7,11 @@ import { generateTestPki } from '../../simulator/pki/generate';
 import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS, TEST_SEARCH_ATTRIBUTE_KEY } from './constants';
 import { ROOT } from './paths';
 import { startSimulatorProcess } from './simulator-process';
+import { freePort } from '../../scripts/lib/ports';
 
 export { ROOT };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 export interface TestEnvironment {
   runDir: string;
