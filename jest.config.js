@@ -19,6 +19,5 @@ module.exports = {
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 120000,
   maxWorkers: 2,
-  // The Temporal native bridge keeps a handle open after tests finish (temporalio/sdk-typescript#928).
-  forceExit: true,
+  // No forceExit: every test file closes what it opened (pools, workers, servers, apps), so Jest exits by itself.
 };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { readEnv } from '../../config/env';
 import { isValidBsnOrRsin } from '../../domain/identifiers';
 import { dropDatabase } from '../../db/migrate';
 import { freePort } from './ports';
@@ -116,7 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
+    ...(readEnv('TEMPORAL_CLI_PATH') ? { TEMPORAL_CLI_PATH: readEnv('TEMPORAL_CLI_PATH') } : {}),
     ...(options.workflowBundlePath ? { WORKFLOW_BUNDLE_PATH: options.workflowBundlePath } : {}),
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,

@@ -8,7 +8,7 @@ import { withLocalDefaults } from '../../config/local';
 const root = path.resolve(__dirname, '..', '..');
 const SKIP = new Set(['node_modules', 'dist', 'data', '.tmp', '.git', 'test', 'test-results', 'coverage']);
 /** Operating-system variables some tooling reads; not product configuration. */
-const OS_VARIABLES = new Set(['PATH']);
+const OS_VARIABLES = new Set(['PATH', 'HOME']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
