@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { createStaffToken } from '../../api/plugins/auth';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger } from '../../lib/logger';
 import type { TestContext } from './temporal';
 import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
-export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; temporalUiUpstream?: string } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
+export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; temporalUiUpstream?: string; logger?: Logger } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
   const app = await buildApp({
     pool: ctx.pool,
     temporal: ctx.client,
@@ -20,7 +20,7 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     temporalUiUpstream: overrides.temporalUiUpstream,
     // Test files log in far more often than a person; the limit itself has its own test.
     portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
-    logger: createLogger('api-test', 'silent'),
+    logger: overrides.logger ?? createLogger('api-test', 'silent'),
   });
   const { token } = await createStaffToken(ctx.pool, 'test');
   return { app, staffToken: token };

@@ -120,3 +120,23 @@ export async function waitForStatuses(client: WusClient, kenmerk: string, until:
   }
   return codes;
 }
+
+/**
+ * Someone files a VAT return for the OB number with the firm's certificate outside the hub (as a client or another
+ * package might): a Digipoort process the hub did not make. Returns its kenmerk.
+ */
+export async function fileOutsideTheHub(obNumber: string, aanleverkenmerk: string): Promise<string> {
+  const outsider = wusClientFor('holding');
+  try {
+    const { result } = await outsider.aanleveren({
+      berichtsoort: 'Omzetbelasting',
+      aanleverkenmerk,
+      identiteitBelanghebbende: { nummer: obNumber, type: 'Fi' },
+      rolBelanghebbende: 'Bedrijf',
+      berichtInhoud: { mimeType: 'application/xml', bestandsnaam: 'x.xbrl', inhoud: vatInstance(obNumber) },
+    });
+    return result.kenmerk;
+  } finally {
+    outsider.close();
+  }
+}

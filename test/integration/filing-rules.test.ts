@@ -2,7 +2,7 @@ import { buildTestApp } from '../helpers/api';
 import { call, callbackReceiver, createTestHub, messageCount, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
 import { createStaffToken } from '../../api/plugins/auth';
-import { organisation, simulatorAdmin, vatInstance, wusClientFor } from '../helpers/wus';
+import { fileOutsideTheHub, organisation, simulatorAdmin, vatInstance } from '../helpers/wus';
 
 /**
  * The hub's rules, each refusal naming its rule and leaving stored data as it was: H16, A4, A5, A7, identifiers and
@@ -116,15 +116,7 @@ describe('filing hub rules', () => {
   it('H7: a return message that matches no sent message shows as ONB, for a person to resolve', async () => {
     const hub = await createTestHub(api);
     // Someone files for this organisation with the firm's certificate outside the hub.
-    const outsider = wusClientFor('holding');
-    const { result } = await outsider.aanleveren({
-      berichtsoort: 'Omzetbelasting',
-      aanleverkenmerk: 'outside-the-hub',
-      identiteitBelanghebbende: { nummer: hub.obNumber, type: 'Fi' },
-      rolBelanghebbende: 'Bedrijf',
-      berichtInhoud: { mimeType: 'application/xml', bestandsnaam: 'x.xbrl', inhoud: vatInstance(hub.obNumber) },
-    });
-    outsider.close();
+    const result = { kenmerk: await fileOutsideTheHub(hub.obNumber, 'outside-the-hub') };
     let onb: { number: number; subtype: string; kenmerk: string; statuses: unknown[] }[] = [];
     for (let i = 0; i < 20 && onb.length === 0; i++) {
       const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);

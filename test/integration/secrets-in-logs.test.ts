@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { buildApp } from '../../api/app';
-import { createStaffToken } from '../../api/plugins/auth';
+import { buildTestApp } from '../helpers/api';
 import { createLogger } from '../../lib/logger';
-import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 import { createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { startTestContext, type TestContext } from '../helpers/temporal';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -28,19 +26,7 @@ describe('logs carry no secret and no BSN', () => {
         done();
       },
     });
-    const app = await buildApp({
-      pool: ctx.pool,
-      temporal: ctx.client,
-      taskQueue: ctx.config.temporal.taskQueue,
-      payloadEncryptionKeys: ctx.config.payloadEncryptionKeys,
-      certificateMasterKeys: ctx.config.certificateMasterKeys,
-      searchAttributeKey: TEST_SEARCH_ATTRIBUTE_KEY,
-      temporalUiUrl: ctx.config.temporalUiUrl,
-      codecAuthRequired: true,
-      publicUrl: ctx.config.publicUrl,
-      logger: createLogger('api-logs-test', 'info', sink),
-    });
-    api = { app, staffToken: (await createStaffToken(ctx.pool, 'logs test')).token };
+    api = await buildTestApp(ctx, { logger: createLogger('api-logs-test', 'info', sink) });
     worker = await startWorkerProcess(ctx.config.temporal.taskQueue, 'logs');
   });
   afterAll(async () => {

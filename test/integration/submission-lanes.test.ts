@@ -2,7 +2,7 @@ import { buildTestApp } from '../helpers/api';
 import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { enablePortal, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
-import { organisation, simulatorAdmin, vatInstance, wusClientFor } from '../helpers/wus';
+import { fileOutsideTheHub, organisation, simulatorAdmin } from '../helpers/wus';
 
 interface SimulatorProcess {
   kenmerk: string;
@@ -98,15 +98,7 @@ describe('submission lanes and attempts', () => {
     await sendReceiveUntil(api, other, otherFiling.number, (f) => f.lifecycle === 80);
 
     // Someone files this client's VAT return with the firm's certificate outside the hub, just before the hub does.
-    const outsider = wusClientFor('holding');
-    const { result: outside } = await outsider.aanleveren({
-      berichtsoort: 'Omzetbelasting',
-      aanleverkenmerk: 'outside-the-hub',
-      identiteitBelanghebbende: { nummer: hub.obNumber, type: 'Fi' },
-      rolBelanghebbende: 'Bedrijf',
-      berichtInhoud: { mimeType: 'application/xml', bestandsnaam: 'x.xbrl', inhoud: vatInstance(hub.obNumber) },
-    });
-    outsider.close();
+    const outside = { kenmerk: await fileOutsideTheHub(hub.obNumber, 'outside-the-hub') };
     await simulatorAdmin.addFault({ kind: 'reset-after', bodyContains: `FH${hub.participant}-1-v1-a1`, count: 1 });
     const posted = (await postViaConnector(api, hub, vatReturnRequest(hub))).json();
     // No send/receive meanwhile: the outside process stays unseen until the attempt is in doubt.
@@ -148,15 +140,7 @@ describe('submission lanes and attempts', () => {
 
   it('a process the hub had already seen as unknown (ONB) before the attempt is never its candidate: adopted without a person', async () => {
     const hub = await createTestHub(api);
-    const outsider = wusClientFor('holding');
-    const { result: outside } = await outsider.aanleveren({
-      berichtsoort: 'Omzetbelasting',
-      aanleverkenmerk: 'outside-the-hub-2',
-      identiteitBelanghebbende: { nummer: hub.obNumber, type: 'Fi' },
-      rolBelanghebbende: 'Bedrijf',
-      berichtInhoud: { mimeType: 'application/xml', bestandsnaam: 'x.xbrl', inhoud: vatInstance(hub.obNumber) },
-    });
-    outsider.close();
+    const outside = { kenmerk: await fileOutsideTheHub(hub.obNumber, 'outside-the-hub-2') };
     let unknown: { kenmerk: string }[] = [];
     for (let i = 0; i < 10 && unknown.length === 0; i++) {
       await sendReceiveOnce(hub);
