@@ -20,6 +20,7 @@ import {
   type AttemptRow,
   type LaneHolder,
 } from '../db/repositories/submission-attempts';
+import { CertificateError } from '../integrations/pki/pkcs12';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
 import type { AanleverResponse } from '../integrations/wus/types';
 import { classifySendFailure, laneBusyFailure, reconcileOnDigipoort, retryFailure } from './submission';
@@ -105,7 +106,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
 
   /** Sends one attempt that is already durably on record as "submitting" (its attempt open in its lane). */
   async function sendAttempt(row: MessageRow, attempt: AttemptRow): Promise<SubmitOutcome> {
-    const { client } = await wusClientFor(row);
+    const { client } = await clientForSend(row, attempt);
     let response: AanleverResponse;
     try {
       ({ result: response } = await client.aanleveren(
@@ -152,16 +153,21 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     return { kenmerk: response.kenmerk, how: 'sent' };
   }
 
-  async function wusClientFor(row: Pick<MessageRow, 'id' | 'hub_id' | 'number' | 'certificate_id'>) {
-    if (!row.certificate_id) throw ApplicationFailure.nonRetryable('no certificate was chosen for this message', FILING_FAILURES.certificate);
+  /**
+   * The WUS client of the attempt's certificate. A certificate that cannot be used (C7: expired since the intent)
+   * means nothing was sent: the attempt ends as not sent, its lane is free, and the message fails (70, can be reset).
+   */
+  async function clientForSend(row: MessageRow, attempt: AttemptRow) {
     try {
+      if (!row.certificate_id) throw new CertificateNotUsable('', 'no certificate was chosen for this message');
       return await deps.wus.clientFor(row.certificate_id);
     } catch (err) {
-      if (err instanceof CertificateNotUsable) {
-        await log(deps.pool, row as MessageRow, 'send message', 'F', err.message);
-        throw ApplicationFailure.nonRetryable(err.message, FILING_FAILURES.certificate);
-      }
-      throw err;
+      if (!(err instanceof CertificateNotUsable || err instanceof CertificateError)) throw err;
+      await inTransaction(deps.pool, async (db) => {
+        await closeAttempt(db, attempt.id, 'not-sent', { detail: err.message });
+        await recordFailed(db, row, `attempt ${attempt.aanleverkenmerk} not sent: ${err.message}`);
+      });
+      throw ApplicationFailure.nonRetryable(err.message, FILING_FAILURES.certificate);
     }
   }
 
