@@ -86,17 +86,23 @@ export async function mandate(api: Api, participant: string, id: string): Promis
 
 /** Polls a mandate (asking its workflow to check now) until it reaches `state`. */
 export async function mandateInState(api: Api, participant: string, id: string, state: string, timeoutMs = 60_000): Promise<MandateJson> {
-  return until(
-    `mandate ${id} to be ${state}`,
-    async () => {
-      const current = await mandate(api, participant, id);
-      if (current.state === state) return current;
-      await call(api, 'POST', `/api/hubs/${participant}/mandates/${id}/check`);
-      return undefined;
-    },
-    timeoutMs,
-    300,
-  );
+  try {
+    return await until(
+      `mandate ${id} to be ${state}`,
+      async () => {
+        const current = await mandate(api, participant, id);
+        if (current.state === state) return current;
+        await call(api, 'POST', `/api/hubs/${participant}/mandates/${id}/check`);
+        return undefined;
+      },
+      timeoutMs,
+      300,
+    );
+  } catch (err) {
+    // Say where it stood: the mandate, its messages and the hub's log.
+    const log = (await call(api, 'GET', `/api/hubs/${participant}/log?limit=30`)).json() as { text: string }[];
+    throw new Error(`${(err as Error).message}: ${JSON.stringify(await mandate(api, participant, id))}\nlog: ${log.map((l) => l.text).join('\n')}`);
+  }
 }
 
 /** The simulated register's letters for a client: who asks (C3), the VIA activation code. */
