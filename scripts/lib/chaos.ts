@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { readEnv } from '../../config/env';
@@ -106,6 +106,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faults = options.faults ?? 0.3;
   const started = Date.now();
   const id = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
+  // A fresh clone has no .tmp yet.
+  mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
   const dataDir = mkdtempSync(path.join(ROOT, '.tmp', 'chaos-'));
   const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), simulator: await freePort(), admin: await freePort() };
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/filinghub_chaos_${id}`;
