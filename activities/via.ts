@@ -63,7 +63,7 @@ export function createViaActivities(deps: ViaActivityDeps) {
 
   async function view(retrievalId: string): Promise<ViaRetrievalView> {
     const r = await load(deps.pool, retrievalId);
-    const { rows } = await deps.pool.query<{ workflow_id: string }>('SELECT workflow_id FROM mandates WHERE id = $1', [r.mandate_id]);
+    const { rows } = r.mandate_id ? await deps.pool.query<{ workflow_id: string }>('SELECT workflow_id FROM mandates WHERE id = $1', [r.mandate_id]) : { rows: [] };
     return {
       retrievalId: r.id,
       organisationId: r.organisation_id,
@@ -116,7 +116,7 @@ export function createViaActivities(deps: ViaActivityDeps) {
       const r = await load(db, retrievalId, true);
       if (r.state !== 'requested') return undefined;
       // C6 once more right before sending: the mandate may have moved on since the retrieval was stored.
-      const { rows } = await db.query<{ state: MandateState; year: number; continuing: boolean }>('SELECT state, year, continuing FROM mandates WHERE id = $1', [r.mandate_id]);
+      const { rows } = r.mandate_id ? await db.query<{ state: MandateState; year: number; continuing: boolean }>('SELECT state, year, continuing FROM mandates WHERE id = $1', [r.mandate_id]) : { rows: [] };
       const mandate = rows[0];
       if (!mandate || mandate.state !== 'ACTIVE' || !covers(mandate, r.year)) {
         const reason = `not sent: C6: the client's VIA mandate is ${mandate?.state ?? 'gone'} now, not ACTIVE for ${r.year}`;
@@ -210,7 +210,7 @@ export function createViaActivities(deps: ViaActivityDeps) {
         await log(db, r, 'receive', 'I', 'the answer can be looked for again');
       }
       if (answer && (answer.fiscalNumber !== current.fiscal_number || answer.year !== current.year)) {
-        const reason = `the answer is not for this client and year (it names another taxpayer or year ${answer.year}); nothing was stored`;
+        const reason = `the answer names another taxpayer or year (${answer.year}) than was asked for; nothing was stored`;
         if (await finish(db, current, 'failed', reason)) await log(db, r, 'receive', 'F', `failed: ${reason}`);
         return;
       }

@@ -17,7 +17,7 @@ const RetrievalSchema = Type.Object({
   year: Type.Integer(),
   sequence: Type.Integer(),
   state: Type.String({ description: 'requested, submitted, retrieved, refused or failed.' }),
-  mandateId: Type.String(),
+  mandateId: Nullable(Type.String({ description: 'The VIA mandate it went under (null once that settled mandate was deleted).' })),
   certificateId: Type.String({ description: "C4: the certificate of the client's Becon in its latest year." }),
   beconNumber: Nullable(Type.String()),
   workflowId: Type.String(),

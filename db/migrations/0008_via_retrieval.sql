@@ -11,7 +11,8 @@ CREATE TABLE via_retrievals (
   year                integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
   -- The n-th retrieval of this client and year.
   sequence            integer NOT NULL,
-  mandate_id          uuid NOT NULL REFERENCES mandates (id),
+  -- The mandate it went under; NULL once that (settled) mandate record was deleted.
+  mandate_id          uuid REFERENCES mandates (id) ON DELETE SET NULL,
   certificate_id      uuid NOT NULL REFERENCES certificates (id),
   becon_number        text,
   fiscal_number       text NOT NULL,

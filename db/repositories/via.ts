@@ -23,7 +23,7 @@ export interface ViaRetrievalRow {
   organisation_id: string;
   year: number;
   sequence: number;
-  mandate_id: string;
+  mandate_id: string | null;
   certificate_id: string;
   becon_number: string | null;
   fiscal_number: string;
