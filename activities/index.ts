@@ -9,6 +9,7 @@ import { createRunbookActivities } from './runbooks';
 import { createPortalActivities } from './portal';
 import type { Mailer } from '../integrations/email/mailer';
 import { createSendReceiveActivities } from './send-receive';
+import { createViaActivities } from './via';
 
 /** Everything an activity may touch, injected by the worker (and by tests). */
 export interface ActivityDeps {
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMandateActivities(deps),
     ...createRunbookActivities(deps),
     ...createPortalActivities(deps),
+    ...createViaActivities(deps),
   };
 }
 

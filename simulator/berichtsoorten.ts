@@ -1,6 +1,7 @@
 import { childElements, parseXmlDocument } from '../integrations/xml/safe-xml';
 import { MANDATE_BERICHTSOORT_SPECS, isMandateBerichtsoort, mandatePayloadProblems } from './mandates';
 import type { Receiver } from './plans';
+import { VIA_BERICHTSOORT_SPECS, isViaBerichtsoort, viaPayloadProblems } from './via';
 
 /**
  * The message types the simulated Digipoort knows, with their receiving party and what a well-formed XBRL payload
@@ -44,6 +45,8 @@ export const BERICHTSOORTEN: Record<string, BerichtsoortSpec> = {
   },
   // Mandate messages (provisional format): not XBRL; simulator/mandates.ts reads them.
   ...MANDATE_BERICHTSOORT_SPECS,
+  // VIA requests (provisional format): not XBRL; simulator/via.ts reads them.
+  ...VIA_BERICHTSOORT_SPECS,
 };
 
 /** The receiving parties' identities in aanleverResponse.identiteitOntvanger. */
@@ -61,6 +64,7 @@ const XLINK = 'http://www.w3.org/1999/xlink';
 /** Problems that make the payload not well-formed XBRL for its berichtsoort (→ 311 with VAS500). */
 export function payloadProblems(berichtsoort: string, belanghebbende: string, payload: Buffer): string[] {
   if (isMandateBerichtsoort(berichtsoort)) return mandatePayloadProblems(berichtsoort, belanghebbende, payload);
+  if (isViaBerichtsoort(berichtsoort)) return viaPayloadProblems(berichtsoort, belanghebbende, payload);
   const spec = BERICHTSOORTEN[berichtsoort];
   if (!spec) return [`Berichtsoort ${berichtsoort} is onbekend.`];
   let doc: Document;

@@ -303,6 +303,25 @@ export class MandateRegister {
     }));
   }
 
+  /** The caller's mandate that is ACTIEF for the client, service and year at `at` (asked by the VIA service). */
+  async activeMandate(q: { belanghebbende: string; dienst: 'SBA' | 'VIA'; jaar: number; intermediaryIdentity: string; at: Date }): Promise<{ id: string } | undefined> {
+    const { rows } = await this.pool.query<MandateRow>(
+      'SELECT * FROM sim_mandates WHERE belanghebbende = $1 AND dienst = $2 AND intermediary_kvk = $3 AND rejected_reason IS NULL ORDER BY id',
+      [q.belanghebbende, q.dienst, kvkOf(q.intermediaryIdentity)],
+    );
+    const found = rows.find((m) => (m.doorlopend ? q.jaar >= m.jaar : q.jaar === m.jaar) && stateAt(m, q.at).toestand === 'ACTIEF');
+    return found ? { id: found.id } : undefined;
+  }
+
+  /** The client withdraws a mandate at the tax authority itself (not through the intermediary). */
+  async revokeByClient(id: number): Promise<boolean> {
+    const { rows } = await this.pool.query<MandateRow>('SELECT * FROM sim_mandates WHERE id = $1', [id]);
+    const m = rows[0];
+    if (!m || !isOpenAt(m, new Date())) return false;
+    await this.pool.query('UPDATE sim_mandates SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+    return true;
+  }
+
   /** The client objects to an SBA registration (before it became active). */
   async object(id: number): Promise<boolean> {
     const { rows } = await this.pool.query<MandateRow>('SELECT * FROM sim_mandates WHERE id = $1', [id]);
@@ -313,7 +332,10 @@ export class MandateRegister {
   }
 }
 
-/** Admin routes of the register: `GET /admin/mandates[?belanghebbende=]` (the letters), objections, the day length. */
+/**
+ * Admin routes of the register: `GET /admin/mandates[?belanghebbende=]` (the letters), objections, a client's own
+ * withdrawal (`POST /admin/mandates/{id}/revocation`), the day length.
+ */
 export async function handleMandateAdmin(
   route: string,
   url: URL,
@@ -324,6 +346,10 @@ export async function handleMandateAdmin(
   const objection = /^POST \/admin\/mandates\/(\d+)\/objection$/.exec(route);
   if (objection) {
     return (await register.object(Number(objection[1]))) ? { status: 200, body: { objected: true } } : { status: 409, body: { error: 'only an SBA registration that is not active yet can be objected to' } };
+  }
+  const revocation = /^POST \/admin\/mandates\/(\d+)\/revocation$/.exec(route);
+  if (revocation) {
+    return (await register.revokeByClient(Number(revocation[1]))) ? { status: 200, body: { revoked: true } } : { status: 409, body: { error: 'only an open mandate can be withdrawn' } };
   }
   if (route === 'GET /admin/mandates/day') return { status: 200, body: { dayMs: register.simulatedDayMs } };
   if (route === 'PUT /admin/mandates/day') {

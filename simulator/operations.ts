@@ -4,6 +4,7 @@ import { childElements } from '../integrations/xml/safe-xml';
 import { BERICHTSOORTEN, RECEIVER_IDENTITIES, kvkDepositFacts, payloadProblems } from './berichtsoorten';
 import { planFor, scenarioOf, visibleStatuses, type PlannedStatus } from './plans';
 import { isMandateBerichtsoort } from './mandates';
+import { isViaBerichtsoort, viaAnswer } from './via';
 import { KoppelvlakViolation, RequestReader, type VerifiedRequest } from './requests';
 import { kv, kvIdentiteit, responseBody } from './soap';
 import type { ProcessRecord, SimulatorStore } from './store';
@@ -103,7 +104,9 @@ async function aanleveren(
   const deliveredAt = ctx.now;
   // Any intermediary may ask the register for a mandate: that is what the mandate is for; no sender registration.
   const mandate = isMandateBerichtsoort(berichtsoort);
-  const authorised = mandate || (await ctx.store.isRegistered(ctx.caller.identity, berichtsoort, belanghebbende.nummer));
+  // Likewise for VIA: whether the intermediary may have the data is the register's answer, not a registration.
+  const via = isViaBerichtsoort(berichtsoort);
+  const authorised = mandate || via || (await ctx.store.isRegistered(ctx.caller.identity, berichtsoort, belanghebbende.nummer));
   const problems = authorised ? payloadProblems(berichtsoort, belanghebbende.nummer, content.inhoud) : [];
   // A KvK deposit that will be accepted claims its financial year; KvK refuses a second deposit of the same year.
   const deposit = spec.receiver === 'kvk' && authorised && problems.length === 0 && !scenario ? kvkDepositFacts(content.inhoud) : null;
@@ -118,6 +121,8 @@ async function aanleveren(
     aanleverkenmerk,
     deliveredAt: deliveredAt.toISOString(),
   });
+  // The tax authority answers a VIA request on its own process, as the register stands at delivery (provisional).
+  if (via) plan.push(...(await viaAnswer(plan, { payload: content.inhoud, senderIdentity: ctx.caller.identity, deliveredAt, statusStepMs: ctx.statusStepMs, register: ctx.store.mandates })));
   const ontvanger = RECEIVER_IDENTITIES[spec.receiver];
   const record: ProcessRecord = {
     kenmerk,
