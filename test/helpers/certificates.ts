@@ -84,14 +84,15 @@ export async function mandate(api: Api, participant: string, id: string): Promis
   return (await call(api, 'GET', `/api/hubs/${participant}/mandates/${id}`)).json() as MandateJson;
 }
 
-/** Polls a mandate (asking its workflow to check now) until it reaches `state`. */
-export async function mandateInState(api: Api, participant: string, id: string, state: string, timeoutMs = 60_000): Promise<MandateJson> {
+/** Polls a mandate (asking its workflow to check now) until it reaches `state` (or one of several states). */
+export async function mandateInState(api: Api, participant: string, id: string, state: string | readonly string[], timeoutMs = 60_000): Promise<MandateJson> {
+  const states: readonly string[] = typeof state === 'string' ? [state] : state;
   try {
     return await until(
-      `mandate ${id} to be ${state}`,
+      `mandate ${id} to be ${states.join(' or ')}`,
       async () => {
         const current = await mandate(api, participant, id);
-        if (current.state === state) return current;
+        if (states.includes(current.state)) return current;
         await call(api, 'POST', `/api/hubs/${participant}/mandates/${id}/check`);
         return undefined;
       },
