@@ -115,7 +115,7 @@ async function aanleveren(
     authorised,
     payloadProblems: problems,
     kenmerk,
-    aanleverkenmerk,
+    berichtkenmerk: randomUUID(),
     deliveredAt: deliveredAt.toISOString(),
   });
   const ontvanger = RECEIVER_IDENTITIES[spec.receiver];
