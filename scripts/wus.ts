@@ -10,7 +10,8 @@
  *
  * Connection: --endpoint-base URL --pfx FILE (--passphrase-file FILE | WUS_PFX_PASSPHRASE) --ca FILE [--crl FILE]
  * --service-cert FILE [--hash sha1|sha256]; the DIGIPOORT_* variables give the defaults. JSON on stdout; a fault's
- * code on stderr and exit code 2; any other failure exit code 1.
+ * code on stderr and exit code 2; a usage error (unknown command or option, missing or extra argument) exit code 64
+ * (EX_USAGE); any other failure exit code 1.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -30,32 +31,46 @@ function usage(): string {
   return readFileSync(__filename, 'utf8').split('*/')[0].replace(/^\/\*\*?\n?/, '').replace(/^ \* ?/gm, '');
 }
 
+const OPTIONS = {
+  'endpoint-base': { type: 'string' },
+  pfx: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  ca: { type: 'string' },
+  crl: { type: 'string' },
+  'service-cert': { type: 'string' },
+  hash: { type: 'string' },
+  berichtsoort: { type: 'string' },
+  file: { type: 'string' },
+  nummer: { type: 'string' },
+  type: { type: 'string' },
+  rol: { type: 'string' },
+  aanleverkenmerk: { type: 'string' },
+  'mime-type': { type: 'string' },
+  bestandsnaam: { type: 'string' },
+  kenmerk: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/** node:util's parseArgs, with its refusals (unknown option, option without value) as usage errors (exit 64). */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    if (String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) {
+      throw new UsageError(`${(err as Error).message}\n\n${usage()}`);
+    }
+    throw err;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'endpoint-base': { type: 'string' },
-      pfx: { type: 'string' },
-      'passphrase-file': { type: 'string' },
-      ca: { type: 'string' },
-      crl: { type: 'string' },
-      'service-cert': { type: 'string' },
-      hash: { type: 'string' },
-      berichtsoort: { type: 'string' },
-      file: { type: 'string' },
-      nummer: { type: 'string' },
-      type: { type: 'string' },
-      rol: { type: 'string' },
-      aanleverkenmerk: { type: 'string' },
-      'mime-type': { type: 'string' },
-      bestandsnaam: { type: 'string' },
-      kenmerk: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] as Command;
-  if (values.help || !COMMANDS.includes(command)) throw new UsageError(usage());
+  if (values.help) throw new UsageError(usage());
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(`${command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`}\n\n${usage()}`);
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\n\n${usage()}`);
   const need = (name: keyof typeof values, fallback?: string): string => {
     const value = (values[name] as string | undefined) ?? fallback;
     if (!value) throw new UsageError(`missing --${name}\n\n${usage()}`);

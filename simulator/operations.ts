@@ -118,7 +118,7 @@ async function aanleveren(
     authorised,
     payloadProblems: problems,
     kenmerk,
-    aanleverkenmerk,
+    berichtkenmerk: randomUUID(),
     deliveredAt: deliveredAt.toISOString(),
   });
   // The tax authority answers a VIA request on its own process, as the register stands at delivery (provisional).

@@ -1,4 +1,5 @@
 import { DIGIPOORT_STATUSES } from '../domain/digipoort-status';
+import { LIMITS } from '../integrations/wus/protocol';
 import { escapeXml } from '../integrations/xml/safe-xml';
 
 /**
@@ -37,10 +38,30 @@ export function scenarioOf(aanleverkenmerk: string | undefined): Scenario | unde
   return SCENARIOS.find((s) => s === aanleverkenmerk);
 }
 
-/** The texts Digipoort sends (captured), else the known meaning, within the 80 characters of statusomschrijving. */
+/**
+ * The simulator's own `statusomschrijving` for codes whose exact Digipoort text was never captured and whose known
+ * meaning does not fit the XSD's 80 characters (provisional, see the README). 210 is its published label (the reason
+ * goes in statusFoutcode); 220's label is not public, the reference says "probably an authorisation failure".
+ */
+const UNCAPTURED_TEXTS: Readonly<Record<string, string>> = {
+  '210': 'Authenticatie (verzender) niet gelukt.',
+  '220': 'Autorisatie (verzender) niet gelukt.',
+};
+
+/** The XSD allows `statusomschrijving` at most 80 characters (digipoort-wus.md §2.3, §2.5). */
+const STATUSOMSCHRIJVING_MAX = LIMITS.statusomschrijving;
+
+/** A text within `max` characters: whole when it fits, else cut after the last whole word that fits (never mid-word). */
+export function withinLength(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1).lastIndexOf(' ');
+  return (cut > 0 ? text.slice(0, cut) : text.slice(0, max)).replace(/[\s,;:(]+$/, '');
+}
+
+/** The texts Digipoort sends (captured), else the simulator's own or the known meaning; whole, within 80 characters. */
 export function describe(code: string): string {
   const known = DIGIPOORT_STATUSES[code];
-  return (known?.statusomschrijving ?? known?.meaningNl ?? `Status ${code}`).slice(0, 80);
+  return withinLength(known?.statusomschrijving ?? UNCAPTURED_TEXTS[code] ?? known?.meaningNl ?? `Status ${code}`, STATUSOMSCHRIJVING_MAX);
 }
 
 export interface PlanInput {
@@ -50,8 +71,10 @@ export interface PlanInput {
   authorised: boolean;
   /** Problems found in the payload for its berichtsoort; non-empty ends the process with 311 / VAS500. */
   payloadProblems: string[];
+  /** The process (proceskenmerk) Digipoort gave the delivery. */
   kenmerk: string;
-  aanleverkenmerk?: string;
+  /** A new id of the delivered message, distinct from the kenmerk: the Responsemessage's MessageId. */
+  berichtkenmerk: string;
   deliveredAt: string;
   /** KvK only: the financial year this deposit is for was already deposited (KvK refuses the second one). */
   alreadyDepositedYear?: number;
@@ -61,14 +84,19 @@ function status(code: string, step: number, extra: Partial<PlannedStatus> = {}):
   return { code, description: describe(code), step, ...extra };
 }
 
-/** The acknowledgement the receiving party puts in `statusdetails` of 500 (a Belastingdienst Responsemessage). */
+/**
+ * The acknowledgement the receiving party puts in `statusdetails` of 500 (a Belastingdienst Responsemessage). Its
+ * Identification follows the captured one: `MessageId` is the message's own id (BERICHTKENMERK-VAN-AANLEVERING, a new
+ * id the process did not have before), `RefersToMessageId` the delivery it answers (PROCESKENMERK-VAN-AANLEVERING,
+ * the kenmerk of the aanleverResponse), `MessageIdBd` the receiver's id.
+ */
 export function acknowledgement(input: PlanInput): string {
   const id = `${input.receiver === 'kvk' ? 'KVK' : 'BD'}-${input.kenmerk.slice(0, 8).toUpperCase()}`;
   return (
     '<Responsemessage version="2006.1">' +
     '<Identification>' +
-    `<MessageId>${escapeXml(input.kenmerk)}</MessageId>` +
-    `<RefersToMessageId>${escapeXml(input.aanleverkenmerk ?? input.kenmerk)}</RefersToMessageId>` +
+    `<MessageId>${escapeXml(input.berichtkenmerk)}</MessageId>` +
+    `<RefersToMessageId>${escapeXml(input.kenmerk)}</RefersToMessageId>` +
     `<MessageIdBd>${id}</MessageIdBd>` +
     `<DatumTijdOntvangst>${escapeXml(input.deliveredAt)}</DatumTijdOntvangst>` +
     '<ResponseType>acknowledgement</ResponseType>' +

@@ -8,6 +8,7 @@ import type { FaultRule, Registration } from './config';
 import { handleMandateAdmin } from './mandates';
 import { handleOperation, subjectAttribute, type Caller } from './operations';
 import { visibleStatuses } from './plans';
+import { soapEnvelopeText, textXmlOnly } from './mtom';
 import { KoppelvlakViolation, verifyRequest } from './requests';
 import { faultResponse, signedResponse, type ServiceSigner } from './soap';
 import type { SimulatorStore } from './store';
@@ -159,7 +160,8 @@ export class DigipoortSimulator {
       if (size > MAX_SOAP_MESSAGE_CHARS) tooLarge = true;
       else chunks.push(chunk as Buffer);
     }
-    const xml = Buffer.concat(chunks).toString('utf8');
+    const body = Buffer.concat(chunks);
+    const xml = body.toString('utf8');
     const late = this.faultFor('body', actionHint, caller, xml);
     if (late && (await this.applyEarlyFault(late, socket, res))) return;
     const fault = early ?? late;
@@ -168,10 +170,11 @@ export class DigipoortSimulator {
     let operationName: string | undefined;
     try {
       if (tooLarge) throw new KoppelvlakViolation(`het bericht is groter dan ${MAX_SOAP_MESSAGE_CHARS} tekens`);
+      // text/xml, or MTOM/XOP on the AanleverService (optional there by the WSDL policy), reconstructed before verifying.
       const contentType = String(req.headers['content-type'] ?? '');
-      if (!/^text\/xml\s*(;|$)/i.test(contentType)) throw new KoppelvlakViolation('Content-Type moet text/xml zijn (SOAP 1.1)');
+      const soapXml = service === 'AanleverService' ? soapEnvelopeText(contentType, body) : textXmlOnly(contentType, xml);
       const request = verifyRequest({
-        xml,
+        xml: soapXml,
         service,
         soapAction,
         peerCertificate: caller.certificate,

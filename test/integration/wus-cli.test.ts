@@ -67,4 +67,21 @@ describe('operator CLI (npm run wus)', () => {
     expect(wrong.stderr).toMatch(/PKCS#12 could not be opened/);
     expect(wrong.stderr).not.toContain('not-the-passphrase');
   });
+
+  it('an unknown option, an option without its value, an unknown command or an extra argument exits 64 (EX_USAGE) and names it', () => {
+    const unknownOption = wus(['status', ...connection, '--kenmerk', 'x', '--kenmerkk', 'y']);
+    expect(unknownOption.status).toBe(64);
+    expect(unknownOption.stderr).toContain("Unknown option '--kenmerkk'");
+    expect(unknownOption.stderr).toContain('npm run wus -- <command> [options]');
+    expect(unknownOption.stdout).toBe('');
+    const withoutValue = wus(['status', ...connection, '--kenmerk']);
+    expect(withoutValue.status).toBe(64);
+    expect(withoutValue.stderr).toContain("'--kenmerk <value>' argument missing");
+    const unknownCommand = wus(['statuses', ...connection, '--kenmerk', 'x']);
+    expect(unknownCommand.status).toBe(64);
+    expect(unknownCommand.stderr).toContain('unknown command "statuses"');
+    const extra = wus(['status', 'now', ...connection, '--kenmerk', 'x']);
+    expect(extra.status).toBe(64);
+    expect(extra.stderr).toContain('unexpected argument "now"');
+  });
 });
