@@ -114,13 +114,12 @@ export async function prepareFiling(
   const identifier = identifierOf(kind, request);
 
   // A5: route to the organisation by the identifier in the filing; refuse on a mismatch with the administration's.
-  const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
+  const { column, label } = spec.identifier;
   const { rows: organisations } = await deps.pool.query<{ id: string; name: string }>(
     `SELECT id, name FROM organisations WHERE hub_id = $1 AND ${column} = $2`,
     [hub.id, identifier],
   );
   const organisation = organisations[0];
-  const label = spec.identifier === 'obNumber' ? 'OB number' : 'KvK number';
   if (!organisation) throw new RuleViolation('A5', `no organisation of this hub has ${label} ${identifier}`);
   if (administration.organisationId && administration.organisationId !== organisation.id) {
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
@@ -301,9 +300,8 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     }
     const kind = row.kind as FilingKind;
     const spec = FILING_KINDS[kind];
-    const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
-    const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${column} = $2`, [target.id, row.identity_number]);
-    if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier === 'obNumber' ? 'OB' : 'KvK'} number ${row.identity_number}`);
+    const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${spec.identifier.column} = $2`, [target.id, row.identity_number]);
+    if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier.label} ${row.identity_number}`);
     // The target hub's rules apply as to any filing prepared there: above all, its client approves first (A1).
     const period = parsePeriod(row.period ?? '');
     const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);
