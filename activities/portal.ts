@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { decisionProblem, dueDateFor, type ClientDecision } from '../domain/approval';
 import type { ReminderKind } from '../domain/deadlines';
-import { FILING_KINDS, isFilingKind, type FilingKind } from '../domain/filings';
+import { findKind, type FilingKind } from '../domain/kinds';
 import { lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
@@ -10,7 +10,7 @@ import { findHubById, type Hub } from '../db/repositories/hubs';
 import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
-import { buildKvkAnnualReportInstance, type KvkDocumentInfo } from '../integrations/xbrl/kvk';
+import { kindContent, type StoredKvkDocument } from '../integrations/xbrl/kinds';
 
 export interface PortalActivityDeps {
   pool: Pool;
@@ -25,12 +25,6 @@ export interface PublishOutcome {
   contentSha256: string;
   adopted: boolean;
   dueDate: string;
-}
-
-/** What the hub keeps of a KvK filing's document information (messages.input.document). */
-export interface StoredKvkDocument extends Omit<KvkDocumentInfo, 'adopted' | 'kvkNumber'> {
-  signedBy: { name: string; role: 'director' | 'commissioner'; date: string };
-  adoptionDate: string;
 }
 
 /** How long the login link in an e-mail works. */
@@ -56,7 +50,8 @@ export function createPortalActivities(deps: PortalActivityDeps) {
   }
 
   function label(row: MessageRow): string {
-    return isFilingKind(row.kind) ? `${FILING_KINDS[row.kind].label} ${row.period ?? ''}`.trim() : row.kind;
+    const kind = findKind(row.kind);
+    return kind ? `${kind.label} ${row.period ?? ''}`.trim() : row.kind;
   }
 
   /** Queues e-mails in the outbox (one per dedupe key, however often this runs), then tries to send what is pending. */
@@ -201,25 +196,25 @@ export function createPortalActivities(deps: PortalActivityDeps) {
             `INSERT INTO approval_decisions (message_id, content_sha256, decision, reason, contact_person_id, decided_via) VALUES ($1, $2, $3, $4, $5, $6)`,
             [messageId, sha, kind, decision.reason ?? null, decision.contactPersonId ?? null, decision.via],
           );
-        const authority = isFilingKind(row.kind) ? FILING_KINDS[row.kind].receiver : 'belastingdienst';
+        const kind = findKind(row.kind);
+        const authority = kind?.receiver ?? 'belastingdienst';
         if (decision.decision === 'adopt') {
           const input = row.input as { document: StoredKvkDocument; instance?: string };
           await record('adopted', row.content_sha256 ?? '');
-          if (input.instance !== undefined) {
-            // A ready instance already records the adoption (checked when it was prepared): the client confirms it.
-            await log(db, row, 'I', `K3: annual accounts adopted, confirmed by ${who}; awaiting the final approval`);
-            return { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: true };
-          }
-          const { signedBy: _signedBy, ...document } = input.document;
-          let content: string;
+          let content: string | undefined;
           try {
-            content = buildKvkAnnualReportInstance(
-              { ...document, kvkNumber: row.identity_number, adopted: true, adoptionDate: input.document.adoptionDate },
-              { filingDate: now().toISOString().slice(0, 10) },
-            );
+            // decisionProblem let only a kind adopted before approval get here: it declares how its content changes.
+            const adopted = kind && kindContent(kind.kind).adoptedContent;
+            if (!adopted) throw new Error(`${row.kind} is not adopted`);
+            content = adopted({ identityNumber: row.identity_number, input: row.input, filingDate: now().toISOString().slice(0, 10) });
           } catch (err) {
             // Deterministic: retrying cannot help. The filing keeps waiting; the accountant must prepare a corrected one.
             throw ApplicationFailure.nonRetryable(`K3: the adopted annual report cannot be built: ${(err as Error).message}`, 'DecisionRefused');
+          }
+          if (content === undefined) {
+            // The stored content already records the adoption (a ready instance, checked when prepared): confirmed.
+            await log(db, row, 'I', `K3: annual accounts adopted, confirmed by ${who}; awaiting the final approval`);
+            return { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: true };
           }
           const newSha = sha256(content);
           await db.query('UPDATE messages SET content_xml = $2, content_sha256 = $3, last_status_change_at = now() WHERE id = $1', [messageId, content, newSha]);

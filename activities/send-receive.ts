@@ -249,7 +249,7 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
         let found = 0;
         for (const organisation of organisations) {
           for (const spec of Object.values(FILING_KINDS)) {
-            const nummer = spec.identifier === 'obNumber' ? organisation.ob_number : organisation.kvk_number;
+            const nummer = organisation[spec.identifier.column];
             if (!nummer) continue;
             const lane = { berichtsoort: spec.berichtsoort, identityType: spec.identityType, identityNumber: nummer };
             let processes;

@@ -3,9 +3,9 @@
  * workflow (validators, reminders), its activities and the API.
  */
 import { RuleViolation } from './errors';
-import { kvkDueDate, reminderSchedule, vatDueDate, type ReminderMoment } from './deadlines';
-import type { FilingKind } from './filings';
-import { addDays, parsePeriod, type TaxPeriod } from './periods';
+import { reminderSchedule, type ReminderMoment } from './deadlines';
+import { findKind, kindOf, kindsWhere, type DueDateInput, type FilingKind } from './kinds';
+import type { TaxPeriod } from './periods';
 
 export type DecisionKind = 'approve' | 'reject' | 'adopt';
 
@@ -38,20 +38,31 @@ export function decisionProblem(state: ApprovalState, decision: ClientDecision):
     return 'A1: the filing changed since it was shown; the client must review the current content';
   }
   if (decision.decision === 'reject' && !decision.reason?.trim()) return 'a rejection needs a reason';
-  const kvk = state.kind === 'kvk-annual-report';
+  const adoption = findKind(state.kind)?.approval.adoptionBeforeApproval ?? false;
   if (decision.decision === 'adopt') {
-    if (!kvk) return 'K3: only annual reports are adopted';
+    if (!adoption) return 'K3: only annual reports are adopted';
     if (state.adopted) return 'K3: the annual accounts are already adopted';
   }
-  if (decision.decision === 'approve' && kvk && !state.adopted) {
+  if (decision.decision === 'approve' && adoption && !state.adopted) {
     return 'K3: set "annual accounts adopted" before the final approval';
   }
   return undefined;
 }
 
+/** K1: a kind that enters the hub only through the portal approval is refused when its type is not linked to it. */
+export function assertThroughPortalWhereRequired(kind: FilingKind, approvalRequired: boolean): void {
+  const required = kindOf(kind).approval.onlyThroughPortal;
+  if (required && !approvalRequired) throw new RuleViolation(required.rule, required.reason, 'conflict');
+}
+
+/** A2: the kinds (VAT and ICP returns) whose wait for approval holds back an annual supplement. */
+export const RETURNS_HOLDING_BACK_ANNUAL_SUPPLEMENT: readonly FilingKind[] = Object.freeze(
+  kindsWhere((k) => k.approval.holdsBackAnnualSupplement),
+);
+
 /** A2: no annual supplement while a VAT/ICP return of that client waits for approval on the portal. */
 export function assertNoReturnAwaitingApproval(kind: FilingKind, period: TaxPeriod, waitingReturns: number): void {
-  if (kind === 'vat-supplement' && period.kind === 'year' && waitingReturns > 0) {
+  if (kindOf(kind).approval.waitsForReturnsAwaitingApproval(period) && waitingReturns > 0) {
     throw new RuleViolation(
       'A2',
       `no annual supplement can be created while ${waitingReturns} VAT/ICP return${waitingReturns === 1 ? '' : 's'} of this client ` +
@@ -97,23 +108,12 @@ export function assertKvkPreparable(prep: KvkPreparation): void {
 }
 
 /**
- * The due date of a filing (ISO date): VAT/ICP the end of the month after the period, yearly 31 March; KvK 8 days
- * after adoption and at the latest 12 months after year end; a supplement within 8 weeks of its preparation.
+ * The due date of a filing (ISO date), as its kind declares it: VAT/ICP the end of the month after the period, yearly
+ * 31 March; KvK 8 days after adoption and at the latest 12 months after year end; a supplement within 8 weeks of its
+ * preparation.
  */
-export function dueDateFor(
-  kind: FilingKind,
-  period: string,
-  options: { preparedOn: string; financialYearEnd?: string; adoptionDate?: string },
-): string {
-  switch (kind) {
-    case 'vat-return':
-    case 'icp':
-      return vatDueDate(parsePeriod(period));
-    case 'vat-supplement':
-      return addDays(options.preparedOn, 56);
-    case 'kvk-annual-report':
-      return kvkDueDate({ financialYearEnd: options.financialYearEnd ?? `${period}-12-31`, adoptionDate: options.adoptionDate });
-  }
+export function dueDateFor(kind: FilingKind, period: string, options: DueDateInput): string {
+  return kindOf(kind).dueDate(period, options);
 }
 
 /**

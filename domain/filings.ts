@@ -1,76 +1,13 @@
 /**
- * The filings the hub handles and the rules on messages: kinds and their berichtsoorten (A4, H16), versions and
+ * The filings the hub handles and the rules on messages: blocked kinds and e-invoices (A4, H16), versions and
  * supersession (H10, H11), cleanup (H15). Pure and deterministic: shared by the API, activities and workflows.
  */
 import { RuleViolation } from './errors';
-import type { DigipoortReceiver } from './digipoort-status';
+import { FILING_KINDS, findKind, type FilingKind } from './kinds';
 import type { LifecycleCode } from './lifecycle';
 
-export type FilingKind = 'vat-return' | 'icp' | 'vat-supplement' | 'kvk-annual-report';
-
-export interface FilingKindSpec {
-  kind: FilingKind;
-  /** The Digipoort message type. `jaarverantwoording_kvk` is provisional: the classic-XBRL KvK name is not public. */
-  berichtsoort: string;
-  receiver: DigipoortReceiver;
-  /** The identifier that routes the filing to an organisation (A5) and is the belanghebbende at Digipoort. */
-  identifier: 'obNumber' | 'kvkNumber';
-  /** identiteitBelanghebbende/type at Digipoort. */
-  identityType: string;
-  /** Fiscal messages may be cleaned up without the status checks (H15). */
-  fiscal: boolean;
-  label: string;
-  labelNl: string;
-}
-
-export const FILING_KINDS: Readonly<Record<FilingKind, FilingKindSpec>> = {
-  'vat-return': {
-    kind: 'vat-return',
-    berichtsoort: 'Omzetbelasting',
-    receiver: 'belastingdienst',
-    identifier: 'obNumber',
-    identityType: 'Fi',
-    fiscal: true,
-    label: 'VAT return',
-    labelNl: 'Btw-aangifte',
-  },
-  icp: {
-    kind: 'icp',
-    berichtsoort: 'ICP',
-    receiver: 'belastingdienst',
-    identifier: 'obNumber',
-    identityType: 'Fi',
-    fiscal: true,
-    label: 'ICP return',
-    labelNl: 'Opgaaf intracommunautaire prestaties',
-  },
-  'vat-supplement': {
-    kind: 'vat-supplement',
-    berichtsoort: 'OBSUP',
-    receiver: 'belastingdienst',
-    identifier: 'obNumber',
-    identityType: 'Fi',
-    fiscal: true,
-    label: 'VAT supplement',
-    labelNl: 'Suppletieaangifte',
-  },
-  'kvk-annual-report': {
-    kind: 'kvk-annual-report',
-    berichtsoort: 'jaarverantwoording_kvk',
-    receiver: 'kvk',
-    identifier: 'kvkNumber',
-    identityType: 'KvK',
-    fiscal: false,
-    label: 'KvK annual report',
-    labelNl: 'KvK jaarstukken',
-  },
-};
-
-export const FILING_KIND_NAMES = Object.keys(FILING_KINDS) as FilingKind[];
-
-export function isFilingKind(kind: string): kind is FilingKind {
-  return Object.prototype.hasOwnProperty.call(FILING_KINDS, kind);
-}
+// The kinds themselves are declared in ./kinds (one file each); these names stay importable from here.
+export { FILING_KINDS, FILING_KIND_NAMES, findKind, isFilingKind, kindOf, type FilingKind } from './kinds';
 
 /** The kinds an administration may name; `e-invoice` exists only to be refused with H16. */
 export const E_INVOICE_KIND = 'e-invoice';
@@ -165,7 +102,7 @@ export interface CleanupCandidate {
  */
 export function isCleanable(candidate: CleanupCandidate, options: { fiscalOverride: boolean; olderThanDays: number }): boolean {
   if (candidate.processRunning) return false;
-  const fiscal = isFilingKind(candidate.kind) && FILING_KINDS[candidate.kind].fiscal;
+  const fiscal = findKind(candidate.kind)?.fiscal ?? false;
   if (options.fiscalOverride && fiscal) return true;
   return (
     candidate.ageDays >= Math.max(options.olderThanDays, CLEANUP_MINIMUM_AGE_DAYS) &&

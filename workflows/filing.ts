@@ -17,6 +17,7 @@ import type { PortalActivities } from '../activities/portal';
 import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } from '../domain/approval';
 import type { ReminderMoment } from '../domain/deadlines';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
+import { findKind } from '../domain/kinds';
 import {
   DigipoortStatusAttribute,
   DueDateAttribute,
@@ -172,7 +173,7 @@ function openFiling(input: FilingInput): FilingRun {
     reminderState: null,
     note: null,
   };
-  const authority = input.kind === 'kvk-annual-report' ? 'kvk' : 'belastingdienst';
+  const authority = findKind(input.kind)?.receiver ?? 'belastingdienst';
   const decisions: FilingRun['decisions'] = [];
   const outcomes = new Map<number, DecisionOutcome | Error>();
   const signals: FilingRun['signals'] = { finalStatusSeen: false, superseded: false };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { RuleViolation } from '../../domain/errors';
-import { FILING_KINDS, isFilingKind } from '../../domain/filings';
+import { findKind } from '../../domain/kinds';
 import { findHub, findHubById } from '../../db/repositories/hubs';
 import { toMessage, type MessageRow } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
@@ -93,7 +93,7 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
     },
     async (request, reply) => {
       const message = await held(request.params.id, request.staff?.hubId ?? null);
-      const identifier = isFilingKind(message.kind) && FILING_KINDS[message.kind].identifier === 'kvkNumber' ? 'kvk_number' : 'ob_number';
+      const identifier = findKind(message.kind)?.identifier.column ?? 'ob_number';
       const { rows } = await pool.query<{ hub_id: string }>(
         `SELECT DISTINCT o.hub_id FROM organisations o JOIN hubs h ON h.id = o.hub_id WHERE h.deleted_at IS NULL AND o.${identifier} = $1`,
         [message.identity_number],

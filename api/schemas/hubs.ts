@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { FILING_KIND_NAMES } from '../../domain/kinds';
 
 export const Participant = Type.String({ pattern: '^[0-9]{5}$', description: 'The five-digit participant number (A8).' });
 export const HubParams = Type.Object({ participant: Participant });
@@ -128,7 +129,7 @@ const Amount = Type.Union([Type.String({ maxLength: 20 }), Type.Number()], { des
 /** A filing as an administration (or staff on its behalf) prepares it. */
 export const FilingRequestSchema = Type.Object(
   {
-    kind: Type.String({ description: 'vat-return, icp, vat-supplement, kvk-annual-report (e-invoice is refused: H16)' }),
+    kind: Type.String({ description: `${FILING_KIND_NAMES.join(', ')} (e-invoice is refused: H16)` }),
     period: Type.String({ description: 'The tax period: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year).', maxLength: 7 }),
     obNumber: Type.Optional(Type.String({ maxLength: 20 })),
     kvkNumber: Type.Optional(Type.String({ maxLength: 12 })),

@@ -19,7 +19,12 @@ import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repos
 import { toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
 import { beconNumberFor } from '../../db/repositories/certificates';
 import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
-import { assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
+import {
+  RETURNS_HOLDING_BACK_ANNUAL_SUPPLEMENT,
+  assertNoReturnAwaitingApproval,
+  assertThroughPortalWhereRequired,
+  dueDateFor,
+} from '../../domain/approval';
 import type { OffThread } from './off-thread';
 import { taxIdentifierSearchValue } from '../../lib/search-keys';
 import type { ContentTask } from './off-thread-tasks';
@@ -77,17 +82,11 @@ async function admission(db: Pool | PoolClient, hub: Hub, kind: FilingKind, peri
   const settings = await messageTypeSettings(db, hub.id, kind);
   assertKindUnblocked(kind, settings.blocked);
   const approvalRequired = settings.approvalWorkflow === 'portal' && hub.portalEnabled;
-  if (kind === 'kvk-annual-report' && !approvalRequired) {
-    throw new RuleViolation(
-      'K1',
-      'KvK documents go to KvK only after the client\'s review and final approval on the portal: link the KvK message type to the portal approval and enable the portal for this hub',
-      'conflict',
-    );
-  }
+  assertThroughPortalWhereRequired(kind, approvalRequired);
   const { rows: waiting } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM messages WHERE organisation_id = $1 AND kind IN ('vat-return', 'icp') AND approval_required
+    `SELECT count(*)::int AS n FROM messages WHERE organisation_id = $1 AND kind = ANY($2) AND approval_required
         AND lifecycle IN (0, 10, 20, 30) AND NOT do_not_send`,
-    [organisationId],
+    [organisationId, RETURNS_HOLDING_BACK_ANNUAL_SUPPLEMENT],
   );
   assertNoReturnAwaitingApproval(kind, period, waiting[0].n);
   return { approvalRequired };
@@ -114,13 +113,12 @@ export async function prepareFiling(
   const identifier = identifierOf(kind, request);
 
   // A5: route to the organisation by the identifier in the filing; refuse on a mismatch with the administration's.
-  const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
+  const { column, label } = spec.identifier;
   const { rows: organisations } = await deps.pool.query<{ id: string; name: string }>(
     `SELECT id, name FROM organisations WHERE hub_id = $1 AND ${column} = $2`,
     [hub.id, identifier],
   );
   const organisation = organisations[0];
-  const label = spec.identifier === 'obNumber' ? 'OB number' : 'KvK number';
   if (!organisation) throw new RuleViolation('A5', `no organisation of this hub has ${label} ${identifier}`);
   if (administration.organisationId && administration.organisationId !== organisation.id) {
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
@@ -128,7 +126,7 @@ export async function prepareFiling(
   const { approvalRequired } = await admission(deps.pool, hub, kind, period, organisation.id);
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
-  const beconNumber = kind === 'kvk-annual-report' ? undefined : await beconNumberFor(deps.pool, organisation.id, period.year);
+  const beconNumber = spec.filedWithBecon ? await beconNumberFor(deps.pool, organisation.id, period.year) : undefined;
   const checked = await contentOf(deps, { kind, request, identifier, period, reference: draftReference, now: now.toISOString(), beconNumber });
 
   const prepared = await inTransaction(deps.pool, async (client: PoolClient) => {
@@ -301,9 +299,8 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     }
     const kind = row.kind as FilingKind;
     const spec = FILING_KINDS[kind];
-    const column = spec.identifier === 'obNumber' ? 'ob_number' : 'kvk_number';
-    const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${column} = $2`, [target.id, row.identity_number]);
-    if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier === 'obNumber' ? 'OB' : 'KvK'} number ${row.identity_number}`);
+    const { rows: organisations } = await client.query<{ id: string }>(`SELECT id FROM organisations WHERE hub_id = $1 AND ${spec.identifier.column} = $2`, [target.id, row.identity_number]);
+    if (!organisations[0]) throw new RuleViolation('A5', `hub ${target.participantNumber} has no organisation with ${spec.identifier.label} ${row.identity_number}`);
     // The target hub's rules apply as to any filing prepared there: above all, its client approves first (A1).
     const period = parsePeriod(row.period ?? '');
     const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);

@@ -1,10 +1,7 @@
-import { FILING_KINDS, isFilingKind } from '../../domain/filings';
+import { findKind } from '../../domain/kinds';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../../domain/lifecycle';
-import { parsePeriod } from '../../domain/periods';
 import { TURNOVER_BOXES, VAT_AMOUNT_BOXES, VAT_BOXES, type TurnoverBox, type VatBox, type VatReturnAmounts } from '../../domain/vat';
-import { readIcpInstance } from '../../integrations/xbrl/icp';
-import { readSupplementInstance } from '../../integrations/xbrl/supplement';
-import { readVatReturnInstance } from '../../integrations/xbrl/vat-return';
+import { kindContent, type PortalView } from '../../integrations/xbrl/kinds';
 
 /**
  * Server-rendered pages of the client portal. Plain HTML with one stylesheet and no inline script (the Content
@@ -58,12 +55,12 @@ export interface PortalFiling {
 }
 
 export function kindLabel(kind: string): string {
-  return isFilingKind(kind) ? FILING_KINDS[kind].label : kind;
+  return findKind(kind)?.label ?? kind;
 }
 
 export function statusLabel(f: Pick<PortalFiling, 'lifecycle' | 'kind'>): string {
   if (f.lifecycle === null || !LIFECYCLE[f.lifecycle]) return '';
-  return lifecycleLabel(f.lifecycle, isFilingKind(f.kind) ? FILING_KINDS[f.kind].receiver : 'belastingdienst');
+  return lifecycleLabel(f.lifecycle, findKind(f.kind)?.receiver ?? 'belastingdienst');
 }
 
 function euro(value: number): string {
@@ -82,47 +79,35 @@ function vatTable(amounts: VatReturnAmounts, extra: [string, string, number][] =
   return `<table class="boxes"><thead><tr><th>Box</th><th>Rubriek</th><th>Omzet</th><th>Omzetbelasting</th></tr></thead><tbody>${rows}${more}</tbody></table>`;
 }
 
-/** What the client approves, readable: the VAT boxes with their labels, the ICP totals, or the KvK document information. */
+/** A table of amounts with a text cell per column but the last, which holds the amount. */
+function amountsTable(columns: string[], rows: { cells: string[]; amount: number }[]): string {
+  const body = rows.map((r) => `<tr>${r.cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}<td class="num">${euro(r.amount)}</td></tr>`).join('');
+  return `<table class="boxes"><thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function renderView(view: PortalView): string {
+  switch (view.layout) {
+    case 'form-boxes':
+      return vatTable(view.amounts, view.extra.map((e) => [e.box, e.label, e.amount]));
+    case 'amounts-table':
+      return amountsTable(view.columns, view.rows);
+    case 'document':
+      return `<table class="document">${view.rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` +
+        `<p class="note">${escapeHtml(view.note)}</p>`;
+  }
+}
+
+/** What the client approves, readable, as the filing's kind shows it: the VAT boxes, the ICP totals, the KvK document. */
 export function renderContent(f: PortalFiling): string {
-  const expected = { obNumber: f.identityNumber, period: parsePeriod(f.period ?? '') };
+  const kind = findKind(f.kind);
+  if (!kind) return '';
+  let view: PortalView | undefined;
   try {
-    if (f.kind === 'vat-return' && f.contentXml) return vatTable(readVatReturnInstance(f.contentXml, expected).amounts);
-    if (f.kind === 'vat-supplement' && f.contentXml) {
-      const read = readSupplementInstance(f.contentXml, expected);
-      return vatTable(read.amounts, [
-        ['5e', 'Nieuw totaal (new total)', read.supplement['5e']],
-        ['5f', 'Eerder aangegeven (declared before)', read.supplement['5f']],
-        ['5g', 'Bij te betalen / terug te vragen (difference)', read.supplement['5g']],
-      ]);
-    }
-    if (f.kind === 'icp' && f.contentXml) {
-      const rows = readIcpInstance(f.contentXml, expected)
-        .totals.map((t) => `<tr><td>${escapeHtml(t.category)}</td><td>${escapeHtml(t.countryCode)}</td><td>${escapeHtml(t.vatNumber)}</td><td class="num">${euro(t.amount)}</td></tr>`)
-        .join('');
-      return `<table class="boxes"><thead><tr><th>Category</th><th>Country</th><th>VAT number</th><th>Amount</th></tr></thead><tbody>${rows}</tbody></table>`;
-    }
+    view = kindContent(kind.kind).portalView(f);
   } catch {
     return '<p class="warning">The content could not be shown; ask your accountant.</p>';
   }
-  if (f.kind === 'kvk-annual-report') {
-    const d = f.input?.document ?? {};
-    const signed = d.signedBy ?? {};
-    const fy = d.financialYear;
-    const rows: [string, unknown][] = [
-      ['KvK number', f.identityNumber],
-      ['Name', d.legalEntityName],
-      ['Legal form', d.legalForm],
-      ['Registered office', d.registeredOffice],
-      ['Financial year', fy ? `${fy.start} – ${fy.end}` : ''],
-      ['Size class', d.sizeClass],
-      ['Date of adoption (datum vaststelling)', d.adoptionDate],
-      ['Signed by', `${String(signed.name ?? '')} (${String(signed.role ?? '')}) on ${String(signed.date ?? '')}`],
-      ['Annual accounts adopted', f.adopted ? 'Yes' : 'Not yet'],
-    ];
-    return `<table class="document">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` +
-      '<p class="note">The signature data cannot be changed here (K2); ask your accountant if it is wrong.</p>';
-  }
-  return '';
+  return view ? renderView(view) : '';
 }
 
 export function filingRow(f: PortalFiling): string {
@@ -135,12 +120,14 @@ export function decisionForms(f: PortalFiling, csrf: string): string {
   if (f.lifecycle !== 30) return '';
   const hidden = `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="contentSha256" value="${escapeHtml(f.contentSha256)}">`;
   const action = `/portal/filings/${escapeHtml(f.id)}/decision`;
-  const kvk = f.kind === 'kvk-annual-report';
-  const adopt = kvk && !f.adopted
+  const kind = findKind(f.kind);
+  // K3: a kind adopted before approval shows the adoption first, then the final approval.
+  const adoption = kind?.approval.adoptionBeforeApproval ?? false;
+  const adopt = adoption && !f.adopted
     ? `<form method="post" action="${action}" class="decision">${hidden}<input type="hidden" name="decision" value="adopt"><button type="submit" name="adopt">The annual accounts are adopted</button></form>`
     : '';
-  const approve = !kvk || f.adopted
-    ? `<form method="post" action="${action}" class="decision">${hidden}<input type="hidden" name="decision" value="approve"><button type="submit" name="approve">${kvk ? 'Approve and deposit at KvK' : 'Approve'}</button></form>`
+  const approve = !adoption || f.adopted
+    ? `<form method="post" action="${action}" class="decision">${hidden}<input type="hidden" name="decision" value="approve"><button type="submit" name="approve">${escapeHtml(kind?.portal.approveButton ?? 'Approve')}</button></form>`
     : '';
   const reject = `<form method="post" action="${action}" class="decision reject">${hidden}<input type="hidden" name="decision" value="reject">` +
     `<label>Reason for rejecting <textarea name="reason" required maxlength="2000"></textarea></label><button type="submit" name="reject">Reject</button></form>`;

@@ -2,17 +2,12 @@
  * The XBRL content of a filing, built from an administration's figures or checked when it sends a ready instance:
  * pure (no I/O), so the API can run it off its event loop (`off-thread.ts`) and every failure names its box or field.
  */
-import { RuleViolation, ValidationError } from '../../domain/errors';
-import { looksLikeUbl, refuseEInvoice, FILING_KINDS, type FilingKind } from '../../domain/filings';
-import { normalizeKvkNumber, normalizeObNumber } from '../../domain/identifiers';
+import { ValidationError } from '../../domain/errors';
+import { looksLikeUbl, refuseEInvoice } from '../../domain/filings';
+import { kindOf, type FilingKind } from '../../domain/kinds';
 import type { TaxPeriod } from '../../domain/periods';
-import { TURNOVER_BOXES, VAT_AMOUNT_BOXES, parseEuroAmountToCents, roundVatReturn, type IcpCategory, type IcpLine, type VatFigures } from '../../domain/vat';
-import { assertKvkPreparable, assertKvkSizeClass } from '../../domain/approval';
 import type { XbrlHeader } from './header';
-import { buildIcpInstance, readIcpInstance } from './icp';
-import { buildSupplementInstance, readSupplementInstance } from './supplement';
-import { buildVatReturnInstance, readVatReturnInstance } from './vat-return';
-import { buildKvkAnnualReportInstance, readKvkAnnualReportInstance } from './kvk';
+import { kindContent } from './kinds';
 
 /** What an administration (or staff on its behalf) sends to prepare a filing. Amounts in euros, as text. */
 export interface FilingRequest {
@@ -64,27 +59,6 @@ function dateTimeCreation(now: Date): string {
   return `${part('year')}${part('month')}${part('day')}${part('hour')}${part('minute')}`;
 }
 
-function euros(value: string | number | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  return parseEuroAmountToCents(typeof value === 'number' ? String(value) : value, field);
-}
-
-function vatFigures(request: FilingRequest): VatFigures {
-  const figures = request.figures;
-  if (!figures) throw new ValidationError('figures', 'figures (or a ready instance) are required');
-  const turnover: Partial<Record<(typeof TURNOVER_BOXES)[number], number>> = {};
-  const vat: Partial<Record<(typeof VAT_AMOUNT_BOXES)[number], number>> = {};
-  for (const [box, value] of Object.entries(figures.turnover ?? {})) {
-    if (!(TURNOVER_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.turnover.${box}`, `box ${box} has no turnover amount`);
-    turnover[box as (typeof TURNOVER_BOXES)[number]] = euros(value, `figures.turnover.${box}`);
-  }
-  for (const [box, value] of Object.entries(figures.vat ?? {})) {
-    if (!(VAT_AMOUNT_BOXES as readonly string[]).includes(box)) throw new ValidationError(`figures.vat.${box}`, `box ${box} has no VAT amount`);
-    vat[box as (typeof VAT_AMOUNT_BOXES)[number]] = euros(value, `figures.vat.${box}`);
-  }
-  return { turnover, vat, '5b': euros(figures.inputTax, 'figures.inputTax') ?? 0 };
-}
-
 /**
  * The XBRL header. With the client's Becon (C4: its master data for the period's year, latest year up to it) the firm
  * files as intermediary: ContactType INT and the Becon as TaxConsultantNumber; without one, as the taxpayer (BPL).
@@ -106,20 +80,21 @@ function header(request: FilingRequest, messageReference: string, now: Date, bec
   };
 }
 
-/** The identifier the filing carries: given explicitly, or read from the ready instance's context. */
-export function identifierOf(kind: FilingKind, request: FilingRequest): string {
-  const spec = FILING_KINDS[kind];
-  if (spec.identifier === 'obNumber') {
-    const given = request.obNumber ?? request.instance?.match(/scheme="www\.belastingdienst\.nl\/omzetbelastingnummer"\s*>\s*([^<\s]+)/)?.[1];
-    if (!given) throw new ValidationError('obNumber', 'the OB number of the organisation is required');
-    return normalizeObNumber(given);
-  }
-  const given = request.kvkNumber ?? request.instance?.match(/scheme="http:\/\/www\.kvk\.nl\/kvk-id"\s*>\s*([^<\s]+)/)?.[1];
-  if (!given) throw new ValidationError('kvkNumber', 'the KvK number of the organisation is required');
-  return normalizeKvkNumber(given);
+/** The first entity identifier with this scheme in an instance, read without parsing (the instance is checked later). */
+function entityIdentifierIn(instance: string | undefined, scheme: string): string | undefined {
+  const quoted = scheme.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return instance?.match(new RegExp(`scheme="${quoted}"\\s*>\\s*([^<\\s]+)`))?.[1];
 }
 
-/** Builds (from figures) or checks (a ready instance) the XBRL content; every failure names the box or field. */
+/** The identifier the filing carries: given explicitly, or read from the ready instance's context. */
+export function identifierOf(kind: FilingKind, request: FilingRequest): string {
+  const { field, label, normalize } = kindOf(kind).identifier;
+  const given = request[field] ?? entityIdentifierIn(request.instance, kindContent(kind).entityScheme);
+  if (!given) throw new ValidationError(field, `the ${label} of the organisation is required`);
+  return normalize(given);
+}
+
+/** Builds (from figures) or checks (a ready instance) the XBRL content, as the kind's module does it. */
 export function buildContent(
   kind: FilingKind,
   request: FilingRequest,
@@ -129,70 +104,11 @@ export function buildContent(
   now: Date,
   beconNumber?: string,
 ): string {
+  const content = kindContent(kind);
   if (request.instance !== undefined) {
     if (looksLikeUbl(request.instance)) refuseEInvoice();
-    const expected = { obNumber: identifier, period };
-    if (kind === 'vat-return') readVatReturnInstance(request.instance, expected);
-    else if (kind === 'vat-supplement') readSupplementInstance(request.instance, expected);
-    else if (kind === 'icp') readIcpInstance(request.instance, expected);
-    else {
-      // A ready annual report: checked for its entry point and KvK number; it must record the adoption (K2, K3) that
-      // the client confirms in the review (the hub cannot rewrite someone else's instance).
-      const document = request.document;
-      if (!document) throw new ValidationError('document', 'the annual report needs its document information (K2: adoption and signature)');
-      assertKvkSizeClass(document.sizeClass);
-      assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
-      const read = readKvkAnnualReportInstance(request.instance, {
-        kvkNumber: identifier,
-        financialYear: document.financialYear,
-        filingDate: now.toISOString().slice(0, 10),
-        sizeClass: document.sizeClass,
-      });
-      if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
-        throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
-      }
-    }
+    content.checkReady(request.instance, request, { identifier, period, now });
     return request.instance;
   }
-  const h = header(request, reference, now, beconNumber);
-  if (kind === 'vat-return') {
-    return buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header: h });
-  }
-  if (kind === 'vat-supplement') {
-    const declared = euros(request.alreadyDeclared, 'alreadyDeclared');
-    if (declared === undefined) throw new ValidationError('alreadyDeclared', 'a supplement needs what was declared so far (5f)');
-    if (declared % 100 !== 0) throw new ValidationError('alreadyDeclared', 'what was declared so far (5f) is in whole euros');
-    return buildSupplementInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), alreadyDeclared5g: declared / 100, header: h });
-  }
-  if (kind === 'icp') {
-    const lines: IcpLine[] = (request.icpLines ?? []).map((line, i) => ({
-      countryCode: line.countryCode,
-      vatNumber: line.vatNumber,
-      category: line.category as IcpCategory,
-      amountCents: euros(line.amount, `icpLines[${i}].amount`)!,
-    }));
-    return buildIcpInstance({ obNumber: identifier, period, lines, header: h });
-  }
-  if (kind === 'kvk-annual-report') {
-    const document = request.document;
-    if (!document) throw new ValidationError('document', 'the annual report needs its document information');
-    assertKvkSizeClass(document.sizeClass);
-    assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
-    // K3: prepared as not yet adopted; the client sets "adopted" in the review, which rebuilds it.
-    return buildKvkAnnualReportInstance(
-      {
-        kvkNumber: identifier,
-        legalEntityName: document.legalEntityName,
-        legalForm: document.legalForm,
-        registeredOffice: document.registeredOffice,
-        financialYear: document.financialYear,
-        previousYear: document.previousYear,
-        sizeClass: document.sizeClass,
-        title: document.title,
-        adopted: false,
-      },
-      { filingDate: now.toISOString().slice(0, 10) },
-    );
-  }
-  throw new ValidationError('kind', `unknown filing kind ${String(kind)}`);
+  return content.build(request, { identifier, period, now, header: header(request, reference, now, beconNumber) });
 }

@@ -286,20 +286,30 @@ export function renderInstance(entry: TaxonomyEntry, contexts: ContextSpec[], fa
 // Header facts (OB, suppletie, ICP)
 // ---------------------------------------------------------------------------------------------------------------
 
-export type HeaderKind = 'vat' | 'icp';
+/**
+ * Where the headers of the Belastingdienst instances differ (§1.3, §2): each instance module declares its own
+ * (`OB_HEADER` for the OB and the suppletie, `ICP_HEADER`).
+ */
+export interface HeaderProfile {
+  /** Whether the header carries ContactType: not used in ICP instances (§2 [V ODOO19, MSBC]). */
+  contactType: boolean;
+  /** The concept of the sender's own reference. */
+  messageReferenceConcept: string;
+  /** What the instances are called in warnings. */
+  instancesName: string;
+}
 
 /** The `bd-i:` concept of each header field; the message reference depends on the filing (§1.3, §2). */
-function headerConcepts(kind: HeaderKind): [keyof XbrlHeader, string][] {
+function headerConcepts(profile: HeaderProfile): [keyof XbrlHeader, string][] {
   return [
-    // ContactType is not used in ICP instances (§2 [V ODOO19, MSBC]).
-    ...(kind === 'vat' ? ([['contactType', 'ContactType']] as [keyof XbrlHeader, string][]) : []),
+    ...(profile.contactType ? ([['contactType', 'ContactType']] as [keyof XbrlHeader, string][]) : []),
     ['contactInitials', 'ContactInitials'],
     ['contactPrefix', 'ContactPrefix'],
     ['contactSurname', 'ContactSurname'],
     ['contactTelephoneNumber', 'ContactTelephoneNumber'],
     ['taxConsultantNumber', 'TaxConsultantNumber'],
     ['dateTimeCreation', 'DateTimeCreation'],
-    ['messageReference', kind === 'vat' ? 'MessageReferenceSupplierVAT' : 'MessageReferenceSupplierICP'],
+    ['messageReference', profile.messageReferenceConcept],
     ['softwarePackageName', 'SoftwarePackageName'],
     ['softwarePackageVersion', 'SoftwarePackageVersion'],
     ['softwareVendorAccountNumber', 'SoftwareVendorAccountNumber'],
@@ -341,10 +351,10 @@ export function professionalAssociationContext(main: ContextSpec): ContextSpec {
  */
 export function headerFacts(
   h: XbrlHeader,
-  options: { kind: HeaderKind; contextRef: string; dimensional: boolean; fiscalEntityDivision?: string },
+  options: { profile: HeaderProfile; contextRef: string; dimensional: boolean; fiscalEntityDivision?: string },
 ): (FactSpec | TupleSpec)[] {
   const facts: (FactSpec | TupleSpec)[] = [];
-  for (const [key, concept] of headerConcepts(options.kind)) {
+  for (const [key, concept] of headerConcepts(options.profile)) {
     const value = h[key];
     if (value === undefined) continue;
     facts.push({ name: `bd-i:${concept}`, contextRef: options.contextRef, value });
@@ -400,7 +410,7 @@ export function isProfessionalAssociationContext(context: XbrlContext, axesNames
  */
 export function readHeader(
   instance: XbrlInstance,
-  options: { kind: HeaderKind; entry: TaxonomyEntry; mainContextId: string | undefined },
+  options: { profile: HeaderProfile; entry: TaxonomyEntry; mainContextId: string | undefined },
   problems: Problems,
   warnings: string[],
 ): ReadHeaderResult {
@@ -416,14 +426,14 @@ export function readHeader(
     }
     return facts[0].value;
   };
-  for (const [key, concept] of headerConcepts(options.kind)) {
+  for (const [key, concept] of headerConcepts(options.profile)) {
     const value = single(concept, `header.${key}`);
     if (value !== undefined) (result.header as Record<string, string>)[key] = value;
   }
   result.fiscalEntityDivision = single(FISCAL_ENTITY_DIVISION_CONCEPT, 'fiscalEntityDivision');
-  if (options.kind === 'icp' && single('ContactType', 'header.contactType') !== undefined) {
+  if (!options.profile.contactType && single('ContactType', 'header.contactType') !== undefined) {
     // Not used in the ICP instances seen (§2); whether the ICP entry point allows it is not known [I]: tolerated.
-    warnings.push('header: ContactType is not used in ICP instances; it is ignored');
+    warnings.push(`header: ContactType is not used in ${options.profile.instancesName}; it is ignored`);
   }
 
   // Professional association: NT20 typed-dimension context, or the ≤ NT19 tuple in the main context.
@@ -450,7 +460,7 @@ export function readHeader(
     const key = e.field.slice('header.'.length) as keyof XbrlHeader;
     // Absent fields are not reported one by one: the instance may carry a partial header.
     if (partial[key] === undefined && key !== 'taxConsultantNumber') continue;
-    if (key === 'contactType' && options.kind === 'icp') continue;
+    if (key === 'contactType' && !options.profile.contactType) continue;
     warnings.push(`header: ${e.message}`);
   }
   return result;
@@ -478,7 +488,7 @@ export interface OpenedBdInstance {
 export function openBdInstance(
   xml: string,
   options: {
-    kind: HeaderKind;
+    header: HeaderProfile;
     entry: TaxonomyEntry;
     obNumber: string;
     period: TaxPeriod;
@@ -519,7 +529,7 @@ export function openBdInstance(
     if (options.otherContext?.(context)) continue;
     problems.add('context', `context ${context.id} has dimensions or content this filing does not use`);
   }
-  const header = readHeader(instance, { kind: options.kind, entry: options.entry, mainContextId }, problems, warnings);
+  const header = readHeader(instance, { profile: options.header, entry: options.entry, mainContextId }, problems, warnings);
   if (header.fiscalEntityDivision !== undefined) {
     const member = header.fiscalEntityDivision;
     if (!isValidObNumber(member)) {

@@ -23,12 +23,20 @@ import {
   reportUnexpectedFacts,
   type ContextSpec,
   type FactSpec,
+  type HeaderProfile,
   type TupleSpec,
   type XbrlHeader,
 } from './header';
 import { factsNamed, Problems, readWholeEuros, type XbrlContext, type XbrlFact, type XbrlInstance } from './parse';
 import { icpEntryPoint, type TaxonomyEntry } from './taxonomy';
 import { bdContexts, normalizeFiscalEntityDivision, validateBdInput } from './vat-return';
+
+/** The ICP header: no ContactType, the ICP message reference (§2). */
+export const ICP_HEADER: HeaderProfile = Object.freeze({
+  contactType: false,
+  messageReferenceConcept: 'MessageReferenceSupplierICP',
+  instancesName: 'ICP instances',
+});
 
 /** NT20 amount concept per category. */
 const NT20_AMOUNT: Readonly<Record<IcpCategory, string>> = {
@@ -89,7 +97,7 @@ export function buildIcpInstance(input: IcpInput): string {
   const dimensional = entry.namespaces['bd-axes'] !== undefined;
   const contexts = bdContexts(entry, obNumber, input.period, input.header);
   const facts: (FactSpec | TupleSpec)[] = headerFacts(input.header, {
-    kind: 'icp',
+    profile: ICP_HEADER,
     contextRef: MAIN_CONTEXT_ID,
     dimensional,
     fiscalEntityDivision,
@@ -195,7 +203,7 @@ export function readIcpInstance(xml: string, expected: { obNumber: string; perio
   const obNumber = normalizeObNumber(expected.obNumber);
   const entry = icpEntryPoint(expected.period.year);
   const { instance, problems, warnings, mainContextId, header } = openBdInstance(xml, {
-    kind: 'icp',
+    header: ICP_HEADER,
     entry,
     obNumber,
     period: expected.period,

@@ -28,6 +28,7 @@ import {
   checkArithmetic,
   emptyAmounts,
   normalizeFiscalEntityDivision,
+  OB_HEADER,
   readAmountFact,
   returnAmountFields,
   validateBdInput,
@@ -65,7 +66,7 @@ export function buildSupplementInstance(input: SupplementInput): string {
 
   const dimensional = entry.namespaces['bd-axes'] !== undefined;
   const facts: (FactSpec | TupleSpec)[] = [
-    ...headerFacts(input.header, { kind: 'vat', contextRef: MAIN_CONTEXT_ID, dimensional, fiscalEntityDivision }),
+    ...headerFacts(input.header, { profile: OB_HEADER, contextRef: MAIN_CONTEXT_ID, dimensional, fiscalEntityDivision }),
     ...amountFacts(input.amounts, returnAmountFields({ with5g: false }), MAIN_CONTEXT_ID),
     ...OWN_BOXES.map((box) => ({
       name: `bd-i:${SUPPLEMENT_BOXES[box].concept}`,
@@ -95,7 +96,7 @@ export function readSupplementInstance(xml: string, expected: { obNumber: string
   const obNumber = normalizeObNumber(expected.obNumber);
   const entry = supplementEntryPoint(expected.period.year);
   const { instance, problems, warnings, mainContextId, header } = openBdInstance(xml, {
-    kind: 'vat',
+    header: OB_HEADER,
     entry,
     obNumber,
     period: expected.period,

@@ -34,6 +34,7 @@ import {
   reportUnexpectedFacts,
   type ContextSpec,
   type FactSpec,
+  type HeaderProfile,
   type TupleSpec,
   type XbrlHeader,
 } from './header';
@@ -41,6 +42,13 @@ import { factsNamed, Problems, readWholeEuros, type XbrlFact, type XbrlInstance 
 import { vatEntryPoint, type TaxonomyEntry } from './taxonomy';
 
 export { XbrlValidationError } from './parse';
+
+/** The header of the OB return and the suppletie: with ContactType, the VAT message reference (§1.3). */
+export const OB_HEADER: HeaderProfile = Object.freeze({
+  contactType: true,
+  messageReferenceConcept: 'MessageReferenceSupplierVAT',
+  instancesName: 'OB instances',
+});
 
 /** 5d, the small-entrepreneur reduction: a concept of NT14/NT15 (2020/2021) only, absent from NT16+ (§1.4 [V]). */
 export const SMALL_ENTREPRENEUR_CONCEPT = 'SmallEntrepreneurProvisionReduction';
@@ -228,7 +236,7 @@ export function buildVatReturnInstance(input: VatReturnInput): string {
 
   const dimensional = entry.namespaces['bd-axes'] !== undefined;
   const facts: (FactSpec | TupleSpec)[] = [
-    ...headerFacts(input.header, { kind: 'vat', contextRef: MAIN_CONTEXT_ID, dimensional, fiscalEntityDivision }),
+    ...headerFacts(input.header, { profile: OB_HEADER, contextRef: MAIN_CONTEXT_ID, dimensional, fiscalEntityDivision }),
   ];
   const amounts = amountFacts(input.amounts, returnAmountFields({ with5g: true }), MAIN_CONTEXT_ID);
   if (hasSmallEntrepreneurBox(entry)) {
@@ -256,7 +264,7 @@ export interface ReadVatReturnResult {
 export function readVatReturnInstance(xml: string, expected: { obNumber: string; period: TaxPeriod }): ReadVatReturnResult {
   const obNumber = normalizeObNumber(expected.obNumber);
   const entry = vatEntryPoint(expected.period.year);
-  const opened = openBdInstance(xml, { kind: 'vat', entry, obNumber, period: expected.period });
+  const opened = openBdInstance(xml, { header: OB_HEADER, entry, obNumber, period: expected.period });
   const { instance, problems, warnings, mainContextId, header } = opened;
   const bd = entry.namespaces['bd-i'];
   const consumed = new Set(header.consumed);

@@ -1,0 +1,86 @@
+/**
+ * The KvK annual report as XBRL: built from the document information as not yet adopted (K3), rebuilt as adopted when
+ * the client sets it; a ready instance must record its adoption (K2). The client sees the document's particulars.
+ */
+import { assertKvkPreparable, assertKvkSizeClass } from '../../../domain/approval';
+import { RuleViolation, ValidationError } from '../../../domain/errors';
+import { buildKvkAnnualReportInstance, KVK_SCHEME, readKvkAnnualReportInstance, type KvkDocumentInfo } from '../kvk';
+import type { KindContent } from './types';
+
+/** What the hub keeps of a KvK filing's document information (messages.input.document). */
+export interface StoredKvkDocument extends Omit<KvkDocumentInfo, 'adopted' | 'kvkNumber'> {
+  signedBy: { name: string; role: 'director' | 'commissioner'; date: string };
+  adoptionDate: string;
+}
+
+export const kvkAnnualReportContent: KindContent = {
+  entityScheme: KVK_SCHEME,
+  build: (request, { identifier, now }) => {
+    const document = request.document;
+    if (!document) throw new ValidationError('document', 'the annual report needs its document information');
+    assertKvkSizeClass(document.sizeClass);
+    assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
+    // K3: prepared as not yet adopted; the client sets "adopted" in the review, which rebuilds it.
+    return buildKvkAnnualReportInstance(
+      {
+        kvkNumber: identifier,
+        legalEntityName: document.legalEntityName,
+        legalForm: document.legalForm,
+        registeredOffice: document.registeredOffice,
+        financialYear: document.financialYear,
+        previousYear: document.previousYear,
+        sizeClass: document.sizeClass,
+        title: document.title,
+        adopted: false,
+      },
+      { filingDate: now.toISOString().slice(0, 10) },
+    );
+  },
+  checkReady: (instance, request, { identifier, now }) => {
+    // A ready annual report: checked for its entry point and KvK number; it must record the adoption (K2, K3) that
+    // the client confirms in the review (the hub cannot rewrite someone else's instance).
+    const document = request.document;
+    if (!document) throw new ValidationError('document', 'the annual report needs its document information (K2: adoption and signature)');
+    assertKvkSizeClass(document.sizeClass);
+    assertKvkPreparable({ adoptionDate: document.adoptionDate, signedBy: document.signedBy });
+    const read = readKvkAnnualReportInstance(instance, {
+      kvkNumber: identifier,
+      financialYear: document.financialYear,
+      filingDate: now.toISOString().slice(0, 10),
+      sizeClass: document.sizeClass,
+    });
+    if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
+      throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
+    }
+  },
+  portalView: (f) => {
+    const d = f.input?.document ?? {};
+    const signed = d.signedBy ?? {};
+    const fy = d.financialYear;
+    return {
+      layout: 'document',
+      rows: [
+        ['KvK number', f.identityNumber],
+        ['Name', d.legalEntityName],
+        ['Legal form', d.legalForm],
+        ['Registered office', d.registeredOffice],
+        ['Financial year', fy ? `${fy.start} – ${fy.end}` : ''],
+        ['Size class', d.sizeClass],
+        ['Date of adoption (datum vaststelling)', d.adoptionDate],
+        ['Signed by', `${String(signed.name ?? '')} (${String(signed.role ?? '')}) on ${String(signed.date ?? '')}`],
+        ['Annual accounts adopted', f.adopted ? 'Yes' : 'Not yet'],
+      ],
+      note: 'The signature data cannot be changed here (K2); ask your accountant if it is wrong.',
+    };
+  },
+  adoptedContent: ({ identityNumber, input, filingDate }) => {
+    const stored = input as { document: StoredKvkDocument; instance?: string };
+    // A ready instance already records the adoption (checked when it was prepared): the client confirms it.
+    if (stored.instance !== undefined) return undefined;
+    const { signedBy: _signedBy, ...document } = stored.document;
+    return buildKvkAnnualReportInstance(
+      { ...document, kvkNumber: identityNumber, adopted: true, adoptionDate: stored.document.adoptionDate },
+      { filingDate },
+    );
+  },
+};

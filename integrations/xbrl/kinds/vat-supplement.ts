@@ -1,0 +1,34 @@
+/** The suppletie omzetbelasting as XBRL: the corrected return plus 5e–5g. */
+import { ValidationError } from '../../../domain/errors';
+import { parsePeriod } from '../../../domain/periods';
+import { roundVatReturn } from '../../../domain/vat';
+import { OB_SCHEME } from '../header';
+import { buildSupplementInstance, readSupplementInstance } from '../supplement';
+import { euros, vatFigures } from './figures';
+import type { KindContent } from './types';
+
+export const vatSupplementContent: KindContent = {
+  entityScheme: OB_SCHEME,
+  build: (request, { identifier, period, header }) => {
+    const declared = euros(request.alreadyDeclared, 'alreadyDeclared');
+    if (declared === undefined) throw new ValidationError('alreadyDeclared', 'a supplement needs what was declared so far (5f)');
+    if (declared % 100 !== 0) throw new ValidationError('alreadyDeclared', 'what was declared so far (5f) is in whole euros');
+    return buildSupplementInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), alreadyDeclared5g: declared / 100, header });
+  },
+  checkReady: (instance, _request, { identifier, period }) => {
+    readSupplementInstance(instance, { obNumber: identifier, period });
+  },
+  portalView: (f) => {
+    if (!f.contentXml) return undefined;
+    const read = readSupplementInstance(f.contentXml, { obNumber: f.identityNumber, period: parsePeriod(f.period ?? '') });
+    return {
+      layout: 'form-boxes',
+      amounts: read.amounts,
+      extra: [
+        { box: '5e', label: 'Nieuw totaal (new total)', amount: read.supplement['5e'] },
+        { box: '5f', label: 'Eerder aangegeven (declared before)', amount: read.supplement['5f'] },
+        { box: '5g', label: 'Bij te betalen / terug te vragen (difference)', amount: read.supplement['5g'] },
+      ],
+    };
+  },
+};
