@@ -130,6 +130,32 @@ describe('API edges', () => {
     expect(await messageCount(ctx.pool, hub.hubId)).toBe(before);
   });
 
+  it('sheds load when its event loop falls behind: 503 with Retry-After, then answers again', async () => {
+    // Its own app with a low threshold: the shared one is set high for loaded test machines (see buildTestApp).
+    const shedding = await buildTestApp(ctx, { maxEventLoopDelayMs: 200 });
+    try {
+      const get = () => shedding.app.inject({ method: 'GET', url: `/api/hubs/${hub.participant}`, headers: { authorization: `Bearer ${shedding.staffToken}` } });
+      expect((await get()).statusCode).toBe(200);
+      const until = Date.now() + 2_500;
+      while (Date.now() < until) {
+        // Block the event loop as a runaway request would.
+      }
+      // Its next sample (overdue now) measures the stall.
+      await new Promise((r) => setTimeout(r, 50));
+      const shed = await get();
+      expect(shed.statusCode).toBe(503);
+      expect(shed.headers['retry-after']).toBe('5');
+      let answered = 0;
+      for (let i = 0; i < 30 && answered !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        answered = (await get()).statusCode;
+      }
+      expect(answered).toBe(200);
+    } finally {
+      await shedding.app.close();
+    }
+  });
+
   it('one request never stalls the API: /health answers within a second while the largest allowed instance is checked', async () => {
     // A VAT return padded with contexts up to the 20 MiB limit: seconds of parsing and checking.
     const period = parsePeriod('2026-Q1');
