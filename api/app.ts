@@ -66,7 +66,7 @@ export interface AppDeps {
   temporalUiUpstream?: string;
   /** Digipoort's WUS base URL: /health says whether it is reachable. */
   digipoortEndpoint?: string;
-  /** Load shedding (@fastify/under-pressure): above this event-loop delay the API answers 503 with Retry-After. */
+  /** Load shedding (@fastify/under-pressure): above this event-loop delay the API answers 503 with Retry-After (0: off). */
   maxEventLoopDelayMs?: number;
   /** Worker threads for CPU-heavy content work (default: the cores less one, at least one). */
   offThreadMaxThreads?: number;

@@ -51,6 +51,10 @@ export default fp(
         request.log.warn({ code: err.code }, 'transaction conflict: answered 503');
         return reply.status(503).header('Retry-After', '2').send({ error: statusText(503), message: 'the database is busy with a conflicting change; send the same request again' });
       }
+      if (err.code === 'FST_UNDER_PRESSURE') {
+        // Load shedding: under-pressure set Retry-After; say what it is, it is not a failure of this request.
+        return reply.status(503).send({ error: statusText(503), message: err.message });
+      }
       if (err.code === '22003') {
         return reply.status(400).send({ error: statusText(400), message: 'a number in the request is out of range' });
       }

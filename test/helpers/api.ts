@@ -21,9 +21,10 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     // Test files log in far more often than a person; the limit itself has its own test.
     portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
     logger: overrides.logger ?? createLogger('api-test', 'silent'),
-    // A test process also runs a Temporal worker (bundling workflows stalls its loop for seconds on a loaded machine)
-    // and Jest: shedding load at the production threshold there would refuse requests no real API would refuse.
-    maxEventLoopDelayMs: overrides.maxEventLoopDelayMs ?? 10_000,
+    // A test process also runs Temporal workers and Jest: on a loaded machine its loop stalls for seconds (and
+    // under-pressure counts an interval without a sample as an infinite delay), so shedding there would refuse
+    // requests no real API would refuse. Off (0) unless a test asks for it; shedding has its own test.
+    maxEventLoopDelayMs: overrides.maxEventLoopDelayMs ?? 0,
   });
   const { token } = await createStaffToken(ctx.pool, 'test');
   return { app, staffToken: token };

@@ -131,7 +131,7 @@ describe('API edges', () => {
   });
 
   it('sheds load when its event loop falls behind: 503 with Retry-After, then answers again', async () => {
-    // Its own app with a low threshold: the shared one is set high for loaded test machines (see buildTestApp).
+    // Its own app with a low threshold: the shared test app sheds no load (see buildTestApp).
     const shedding = await buildTestApp(ctx, { maxEventLoopDelayMs: 200 });
     try {
       const get = () => shedding.app.inject({ method: 'GET', url: `/api/hubs/${hub.participant}`, headers: { authorization: `Bearer ${shedding.staffToken}` } });
@@ -145,6 +145,7 @@ describe('API edges', () => {
       const shed = await get();
       expect(shed.statusCode).toBe(503);
       expect(shed.headers['retry-after']).toBe('5');
+      expect(shed.json().message).toContain('under pressure');
       let answered = 0;
       for (let i = 0; i < 30 && answered !== 200; i++) {
         await new Promise((r) => setTimeout(r, 300));
