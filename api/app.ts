@@ -32,6 +32,8 @@ import certificateGroupRoutes from './routes/certificate-groups';
 import certificateSettingRoutes from './routes/certificate-settings';
 import beconRoutes from './routes/becons';
 import mandateRoutes from './routes/mandates';
+import mandateAuthorisationRoutes from './routes/mandate-authorisation';
+import clientDepartureRoutes from './routes/client-departures';
 import runbookRoutes from './routes/runbooks';
 import filingRoutes from './routes/filings';
 import messageRoutes from './routes/messages';
@@ -123,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'connector tokens', description: 'Tokens of administrations (A7)' },
         { name: 'certificates', description: 'PKIoverheid certificates, sealed at rest; groups, work certificate, choice (C1–C5, C7)' },
         { name: 'becons', description: 'Becon numbers and clients\' master data per year (C1, C4)' },
-        { name: 'mandates', description: 'SBA and VIA mandates (C3, C6)' },
+        { name: 'mandates', description: 'SBA and VIA mandates (C3, C6): four-eyes authorisation, collective revoke, departing clients, deleting settled ones' },
         { name: 'runbooks', description: 'Certificate-change runbooks RB1–RB5' },
         { name: 'filings', description: 'Filings: prepare, read, reset (H10), resolve' },
         { name: 'messages', description: 'All messages, unknown return messages (ONB, H7) included' },
@@ -162,6 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(certificateSettingRoutes, { pool, clock: deps.clock });
   await app.register(beconRoutes, { pool });
   await app.register(mandateRoutes, { deps: filingDeps });
+  await app.register(mandateAuthorisationRoutes, { deps: filingDeps });
+  await app.register(clientDepartureRoutes, { deps: filingDeps });
   await app.register(runbookRoutes, { deps: filingDeps });
   await app.register(filingRoutes, { deps: filingDeps });
   await app.register(messageRoutes, { pool });

@@ -5,3 +5,4 @@ export { sendReceive } from './send-receive';
 export { mandate } from './mandate';
 export { certificateRunbook } from './certificate-runbook';
 export { certificateExpiryWatch } from './certificate-expiry';
+export { clientDeparture } from './client-departure';
