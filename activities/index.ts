@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { WusClientPool } from '../integrations/wus/client-pool';
 import { createCertificateActivities } from './certificates';
+import { createClientDepartureActivities } from './client-departures';
 import { createFilingActivities } from './filing';
 import { createMandateActivities } from './mandates';
 import { createPlatformActivities } from './platform';
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunbookActivities(deps),
     ...createPortalActivities(deps),
     ...createViaActivities(deps),
+    ...createClientDepartureActivities(deps),
   };
 }
 

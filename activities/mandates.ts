@@ -61,6 +61,8 @@ export interface MandateView {
   service: MandateService;
   year: number;
   state: MandateState;
+  /** C6: the request is held until a second person authorises it (nothing is sent meanwhile); absent in views of older runs. */
+  awaitingAuthorisation?: boolean;
   requestSubmitted: boolean;
   revokeRequested: boolean;
   revokeSent: boolean;
@@ -105,6 +107,7 @@ function viewOf(m: MandateRow, messages: readonly MandateMessageRow[]): MandateV
     service: m.service,
     year: m.year,
     state: m.state,
+    awaitingAuthorisation: m.authorisation === 'awaiting' && m.state === 'REQUESTED',
     requestSubmitted: sent(request) || m.state !== 'REQUESTED',
     revokeRequested: m.revoke_requested_at !== null,
     revokeSent: m.revoke_requested_at !== null && sent(revoke),
@@ -341,6 +344,8 @@ export function createMandateActivities(deps: MandateActivityDeps) {
         await log(db, m, 'send message', 'I', `${message.berichtsoort} not sent: ${stale}`);
         return { m };
       }
+      // C6: a held request goes out only once a second person authorised it (on the record, read under its lock).
+      if (purpose === 'request' && m.authorisation === 'awaiting') return { m, waiting: 'the request waits for authorisation by a second person' };
       const opened = await openNextAttempt(db, m, message);
       if (!opened.attempt) return { m, waiting: opened.waiting };
       return { m, message: opened.message, attempt: opened.attempt, fresh: true };

@@ -11,6 +11,7 @@ import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
 import { kindContent, type StoredKvkDocument } from '../integrations/xbrl/kinds';
+import { departureOf } from '../db/repositories/client-departures';
 
 export interface PortalActivityDeps {
   pool: Pool;
@@ -82,6 +83,8 @@ export function createPortalActivities(deps: PortalActivityDeps) {
     if (!contactPersonId || !deps.publicUrl) return '';
     const { rows } = await db.query<{ organisation_id: string }>('SELECT organisation_id FROM contact_persons WHERE id = $1', [contactPersonId]);
     if (!rows[0]) return '';
+    // C6: a departing client's contact persons get the mail, but no new way into the portal.
+    if (await departureOf(db, rows[0].organisation_id)) return '';
     const issued = await issuePortalToken(db, { contactPersonId, organisationId: rows[0].organisation_id, validHours: MAIL_LINK_HOURS, createdBy: 'e-mail' });
     return `\nOpen the client portal with your personal link (it works once and expires in ${MAIL_LINK_HOURS} hours):\n${portalLoginLink(deps.publicUrl, issued.token)}\n`;
   }

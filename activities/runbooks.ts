@@ -8,7 +8,7 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { certificateUsers, loadCertificateSituation, lockCertificateSetup, masterDataOf } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
-import { createMandateRequest } from '../db/repositories/mandates';
+import { createMandateRequest, markMandatesForRevocation, type MandateTarget } from '../db/repositories/mandates';
 import { lockCertificates, releaseCertificateLocks, loadRunbookWorld, runbookById, TERMINAL_PHASES, type RunbookRow } from '../db/repositories/runbooks';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
 
@@ -33,10 +33,7 @@ export interface PlanSummary {
   request: number;
 }
 
-export interface MandateTarget {
-  mandateId: string;
-  workflowId: string;
-}
+export type { MandateTarget };
 
 const stepFailed = (message: string) => ApplicationFailure.create({ message, type: RUNBOOK_FAILURES.stepFailed, nonRetryable: true });
 
@@ -245,17 +242,7 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
     async markRevocations({ runbookId }: { runbookId: string }): Promise<MandateTarget[]> {
       return inTransaction(deps.pool, async (db) => {
         const { plan } = await planOf(db, runbookId);
-        const ids = plan.mandatesToRevoke.map((m) => m.mandateId);
-        await db.query(
-          `UPDATE mandates SET revoke_requested_at = now(), revoke_requested_by = $2, revoke_failed_reason = NULL
-            WHERE id = ANY($1) AND state IN ('REQUESTED', 'ONTVANGEN', 'ACTIVE') AND revoke_requested_at IS NULL`,
-          [ids, `runbook ${runbookId}`],
-        );
-        const { rows } = await db.query<{ id: string; workflow_id: string }>(
-          `SELECT id, workflow_id FROM mandates WHERE id = ANY($1) AND state IN ('REQUESTED', 'ONTVANGEN', 'ACTIVE') ORDER BY created_at, id`,
-          [ids],
-        );
-        return rows.map((r) => ({ mandateId: r.id, workflowId: r.workflow_id }));
+        return markMandatesForRevocation(db, plan.mandatesToRevoke.map((m) => m.mandateId), `runbook ${runbookId}`);
       });
     },
 

@@ -33,6 +33,8 @@ import certificateSettingRoutes from './routes/certificate-settings';
 import beconRoutes from './routes/becons';
 import mandateRoutes from './routes/mandates';
 import viaRoutes from './routes/via';
+import mandateAuthorisationRoutes from './routes/mandate-authorisation';
+import clientDepartureRoutes from './routes/client-departures';
 import runbookRoutes from './routes/runbooks';
 import filingRoutes from './routes/filings';
 import messageRoutes from './routes/messages';
@@ -124,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'connector tokens', description: 'Tokens of administrations (A7)' },
         { name: 'certificates', description: 'PKIoverheid certificates, sealed at rest; groups, work certificate, choice (C1–C5, C7)' },
         { name: 'becons', description: 'Becon numbers and clients\' master data per year (C1, C4)' },
-        { name: 'mandates', description: 'SBA and VIA mandates (C3, C6)' },
+        { name: 'mandates', description: 'SBA and VIA mandates (C3, C6): four-eyes authorisation, collective revoke, departing clients, deleting settled ones' },
         { name: 'via', description: 'VIA retrieval: clients\' pre-filled income-tax data under a VIA mandate (C4, C6; provisional format)' },
         { name: 'runbooks', description: 'Certificate-change runbooks RB1–RB5' },
         { name: 'filings', description: 'Filings: prepare, read, reset (H10), resolve' },
@@ -165,6 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(beconRoutes, { pool });
   await app.register(mandateRoutes, { deps: filingDeps });
   await app.register(viaRoutes, { deps: filingDeps });
+  await app.register(mandateAuthorisationRoutes, { deps: filingDeps });
+  await app.register(clientDepartureRoutes, { deps: filingDeps });
   await app.register(runbookRoutes, { deps: filingDeps });
   await app.register(filingRoutes, { deps: filingDeps });
   await app.register(messageRoutes, { pool });

@@ -35,6 +35,13 @@ export function isOpen(state: MandateState): boolean {
   return OPEN_MANDATE_STATES.includes(state);
 }
 
+/** States a mandate ends in: nothing more is sent or followed for it, so its record may be deleted. */
+export const SETTLED_MANDATE_STATES: readonly MandateState[] = ['REJECTED', 'REVOKED', 'EXPIRED'];
+
+export function isSettled(state: MandateState): boolean {
+  return SETTLED_MANDATE_STATES.includes(state);
+}
+
 export function canTransition(from: MandateState, to: MandateState): boolean {
   return TRANSITIONS[from].includes(to);
 }
@@ -156,4 +163,17 @@ export function nextCheckDelayMs(state: MandateState, checksSinceChange: number)
   const base = 1000 * 2 ** Math.min(checksSinceChange, 20);
   const cap = state === 'ACTIVE' ? 86_400_000 : 3_600_000;
   return Math.min(base, cap);
+}
+
+/**
+ * C6 ("Machtigingen verwijderen"): only a settled mandate's record is deleted. One that is open, or whose messages or
+ * workflow are still in flight (a submission in doubt, a workflow finishing), or that a running runbook still works
+ * with, is refused and stays as it is.
+ */
+export function assertMandateDeletable(mandate: { state: MandateState; inFlight: string | null; runbook: string | null }): void {
+  if (!isSettled(mandate.state)) {
+    throw new RuleViolation('C6', `a mandate in state ${mandate.state} cannot be deleted: only a settled mandate (${SETTLED_MANDATE_STATES.join(', ')}) can; revoke it first`, 'conflict');
+  }
+  if (mandate.inFlight) throw new RuleViolation('C6', `the mandate cannot be deleted yet: ${mandate.inFlight}`, 'conflict');
+  if (mandate.runbook) throw new RuleViolation('C6', `the mandate cannot be deleted while ${mandate.runbook} works with it`, 'conflict');
 }

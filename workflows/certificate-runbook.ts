@@ -7,17 +7,13 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
-  getExternalWorkflowHandle,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { MandateTarget, RunbookActivities } from '../activities/runbooks';
 import { RuleViolation } from '../domain/errors';
 import {
@@ -29,7 +25,7 @@ import {
   type RunbookStepKey,
   type RunbookStepProgress,
 } from '../domain/runbooks';
-import { mandate, revokeMandateSignal } from './mandate';
+import { askMandateToRevoke, startMandateWorkflow } from './mandate-revocation';
 import { CertificatesAttribute, HubAttribute, RunbookKindAttribute, RunbookProgressAttribute, RunbookStepAttribute } from './search-attributes';
 
 /**
@@ -310,27 +306,11 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
   }
 
   async function askToRevoke(target: MandateTarget): Promise<void> {
-    try {
-      await getExternalWorkflowHandle(target.workflowId).signal(revokeMandateSignal, { by: input.runbookId });
-    } catch {
-      // The mandate's workflow is not running: a new run picks the revocation up from the mandate's record.
-      await startMandate(target);
-    }
+    await askMandateToRevoke(target, input.runbookId, input.participant);
   }
 
   async function startMandate(target: MandateTarget): Promise<void> {
-    try {
-      await startChild(mandate, {
-        workflowId: target.workflowId,
-        args: [{ mandateId: target.mandateId, participant: input.participant }],
-        // A mandate outlives the runbook that requested it.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
-    } catch (err) {
-      // Started by an earlier attempt of this step: it is already working on the same mandate.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startMandateWorkflow(target, input.participant);
   }
 
   /** Requests the plan's mandates anew as child workflows, a few at a time, until the register received each. */

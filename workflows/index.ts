@@ -6,3 +6,4 @@ export { mandate } from './mandate';
 export { certificateRunbook } from './certificate-runbook';
 export { certificateExpiryWatch } from './certificate-expiry';
 export { viaRetrieval } from './via-retrieval';
+export { clientDeparture } from './client-departure';

@@ -19,7 +19,8 @@ import { CertificatesAttribute, HubAttribute, MessageTypeAttribute, Organisation
 import { digipoortCallOptions } from './activity-options';
 
 /**
- * One mandate (C6) from its request to its end: the request is sent (exactly once in effect) → the register's answer
+ * One mandate (C6) from its request to its end: the request is sent (exactly once in effect; when the hub requires four
+ * eyes, only once a second person authorised it, which a signal tells) → the register's answer
  * is checked with backoff → ONTVANGEN (letter sent) → ACTIVE (SBA after 26 days without objection; VIA once the
  * activation code is sent) → REVOKED / EXPIRED, or REJECTED. A revocation (signal) and an activation code (update
  * with a validator) can come at any time. Its id is `mandate-<participant>-<client>-<service>-<year>-<n>`; the
@@ -45,6 +46,12 @@ export interface MandateMessageResolved {
   purpose: MandatePurpose;
   messageId: string;
 }
+/**
+ * C6 four eyes: a second person decided about the held request (API `POST .../mandates/{id}/authorise` or
+ * `.../refuse-authorisation`, which wrote the decision on the mandate's record first): authorised releases it to be
+ * sent, refused closed it. The workflow reads the record again.
+ */
+export const mandateAuthorisationSignal = defineSignal<[{ decision: 'authorised' | 'refused'; by: string }]>('mandateAuthorisation');
 /** The activation code from the client's letter was stored as the message `messageId`; send it (VIA). */
 export const activateMandateUpdate = defineUpdate<MandateView, [{ messageId: string }]>('activateMandate');
 export const mandateStateQuery = defineQuery<MandateView>('mandateState');
@@ -61,6 +68,8 @@ const digipoort = proxyActivities<MandateActivities>(digipoortCallOptions(['Mand
 const WAIT_TURN_MIN_MS = 2_000;
 const WAIT_TURN_MAX_MS = 10 * 60_000;
 const HISTORY_LIMIT = 5_000;
+/** A held request reads its record again this often, should the decision's signal not have come. */
+const AUTHORISATION_RECHECK_MS = 60 * 60_000;
 
 function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
@@ -74,6 +83,7 @@ export async function mandate(input: MandateInput): Promise<MandateView> {
   let activation: string | undefined = view.pendingActivationId ?? undefined;
   let checkNow = false;
   let resolved = false;
+  let authorisationDecided = false;
   let checks = 0;
   let turnWaits = 0;
   let note: string | null = null;
@@ -85,6 +95,7 @@ export async function mandate(input: MandateInput): Promise<MandateView> {
         '',
         `- Client: ${view.organisationId}`,
         `- Certificate: ${view.certificateId}`,
+        view.awaitingAuthorisation ? '- **Awaiting authorisation** by a second person (`POST .../mandates/{id}/authorise`); nothing is sent until then' : '',
         `- Revocation: ${view.revokeSent ? 'sent' : revokeRequested ? 'requested' : view.revokeFailedReason ? `failed (${view.revokeFailedReason})` : '–'}`,
         view.needsHuman ? '- **Needs a person**: a submission is ambiguous; adopt its Digipoort process or allow a resend (`POST .../mandates/{id}/resolve`)' : '',
         view.checkProblem ? `- Check failed (state unchanged): ${view.checkProblem}` : '',
@@ -112,6 +123,9 @@ export async function mandate(input: MandateInput): Promise<MandateView> {
   });
   setHandler(checkMandateSignal, () => {
     checkNow = true;
+  });
+  setHandler(mandateAuthorisationSignal, () => {
+    authorisationDecided = true;
   });
   setHandler(resolveMandateMessageSignal, ({ how, purpose, messageId }) => {
     resolved = true;
@@ -189,6 +203,11 @@ export async function mandate(input: MandateInput): Promise<MandateView> {
           show();
           await pause(nextCheckDelayMs('REQUESTED', checks++));
         }
+      } else if (view.awaitingAuthorisation) {
+        // C6: held until a second person decides; the decision is on the record, the signal only wakes us.
+        await pause(AUTHORISATION_RECHECK_MS, () => authorisationDecided || revokeRequested);
+        authorisationDecided = false;
+        await reload(() => quick.loadMandate({ mandateId: input.mandateId }));
       } else {
         await send('request');
       }

@@ -6,11 +6,13 @@ import { ErrorResponse } from '../schemas/common';
 import {
   activateMandate,
   checkMandate,
+  deleteMandate,
   loadMandate,
   previewMandateRequest,
   requestMandate,
   resolveMandate,
   revokeMandate,
+  revokeMandates,
   type MandatePreview,
   type MandateServiceDeps,
 } from '../services/mandates';
@@ -35,7 +37,7 @@ const MessageSchema = Type.Object({
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
-const MandateSchema = Type.Object({
+export const MandateSchema = Type.Object({
   id: Type.String(),
   organisationId: Type.String(),
   service: Type.String(),
@@ -48,6 +50,10 @@ const MandateSchema = Type.Object({
   letterName: Nullable(Type.String({ description: 'C3: the firm name on the letter to the client.' })),
   workflowId: Type.String(),
   requestedBy: Type.String(),
+  authorisation: Nullable(Type.String({ description: 'C6 four eyes: awaiting (held, nothing sent), authorised (released) or refused; null when the hub did not require it.' })),
+  authorisationDecidedBy: Nullable(Type.String()),
+  authorisationDecidedAt: Nullable(Type.String()),
+  authorisationReason: Nullable(Type.String()),
   runbookId: Nullable(Type.String()),
   replacesMandateId: Nullable(Type.String()),
   revokeRequestedAt: Nullable(Type.String()),
@@ -136,7 +142,7 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
         tags: ['mandates'],
         summary: 'Request a mandate for one client (C6)',
         description:
-          'Signed with the certificate of the client\'s Becon in its latest year (C4). `dryRun` answers 200 with that certificate and the name on the letter (C3) and stores nothing; otherwise, with `confirmLetterName` exactly that name, 202 with the mandate, whose workflow sends it. C3: 422 without `confirmLetterName`, 409 when the name changed since. 409 C6 when the client already has an open mandate for the service and year; 409 RB while a runbook holds the certificate.',
+          'Signed with the certificate of the client\'s Becon in its latest year (C4). `dryRun` answers 200 with that certificate and the name on the letter (C3) and stores nothing; otherwise, with `confirmLetterName` exactly that name, 202 with the mandate, whose workflow sends it. When the hub requires four eyes (`PUT .../mandate-settings`), the request is held (`authorisation: awaiting`, nothing sent) until another staff token authorises it (`POST .../mandates/{id}/authorise`). C3: 422 without `confirmLetterName`, 409 when the name changed since. 409 C6 when the client already has an open mandate for the service and year, or is departing; 409 RB while a runbook holds the certificate.',
         security,
         params: Params,
         body: Type.Object({ organisationId: Type.String({ format: 'uuid' }), ...RequestFields, confirmLetterName: Type.Optional(ConfirmLetterName) }, { additionalProperties: false }),
@@ -146,7 +152,7 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
     async (request, reply) => {
       const { dryRun, confirmLetterName, ...input } = request.body;
       if (dryRun) return reply.status(200).send(await previewMandateRequest(deps, request.hub!, input));
-      const created = await requestMandate(deps, request.hub!, { ...input, confirmLetterName }, actor(request.staff?.name));
+      const created = await requestMandate(deps, request.hub!, { ...input, confirmLetterName }, actor(request.staff?.name), request.staff?.tokenId);
       return reply.status(202).header('Location', `/api/hubs/${request.hub!.participantNumber}/mandates/${created.id}`).send(created);
     },
   );
@@ -198,7 +204,9 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
           } else {
             // C3: the name confirmed for the certificate this client's request would be signed with.
             const { certificateId } = await previewMandateRequest(deps, hub, { organisationId, ...key });
-            requested.push(await requestMandate(deps, hub, { organisationId, ...key, confirmLetterName: confirmLetterNames?.[certificateId] }, actor(request.staff?.name)));
+            requested.push(
+              await requestMandate(deps, hub, { organisationId, ...key, confirmLetterName: confirmLetterNames?.[certificateId] }, actor(request.staff?.name), request.staff?.tokenId),
+            );
           }
         } catch (err) {
           if (err instanceof RuleViolation) refused.push({ organisationId, rule: err.rule, message: err.message });
@@ -270,6 +278,64 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
       schema: { tags: ['mandates'], summary: 'Revoke a mandate (C6)', security, params: IdParams, response: { 202: MandateSchema, 404: ErrorResponse, 409: ErrorResponse } },
     },
     async (request, reply) => reply.status(202).send(await revokeMandate(deps, request.hub!, request.params.id, actor(request.staff?.name))),
+  );
+
+  app.post(
+    '/api/hubs/:participant/mandates/collective/revoke',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Revoke many mandates at once (C6)',
+        description:
+          'Every open mandate of the hub that matches all given criteria: a list (`mandateIds`), a client, the certificate it was requested with, the intermediary\'s KvK number (the certificate\'s), a service, a year; `all` for the whole hub. Each is revoked by its own mandate workflow (a held or unsent request is withdrawn). A listed mandate that is not open is refused with C6; the others go ahead.',
+        security,
+        params: Params,
+        body: Type.Object(
+          {
+            mandateIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 5000 })),
+            organisationId: Type.Optional(Type.String({ format: 'uuid' })),
+            certificateId: Type.Optional(Type.String({ format: 'uuid' })),
+            kvkNumber: Type.Optional(Type.String({ pattern: '^[0-9]{8}$' })),
+            service: Type.Optional(Type.Union([Type.Literal('SBA'), Type.Literal('VIA')])),
+            year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
+            all: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            revoked: Type.Array(MandateSchema),
+            refused: Type.Array(Type.Object({ mandateId: Type.String(), rule: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+          }),
+          422: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { done, refused } = await revokeMandates(deps, request.hub!, request.body, actor(request.staff?.name));
+      return reply.status(202).send({ revoked: done, refused });
+    },
+  );
+
+  app.delete(
+    '/api/hubs/:participant/mandates/:id',
+    {
+      ...guard,
+      schema: {
+        tags: ['mandates'],
+        summary: 'Delete a settled mandate (C6, "Machtigingen verwijderen")',
+        description:
+          'Only a mandate that is REJECTED, REVOKED or EXPIRED, with nothing of it in flight: its record, messages and their attempts go; the log keeps a line. 409 C6 (nothing changed) while it is open, a message of it is in doubt, its workflow still runs, or an unfinished runbook works with it.',
+        security,
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      await deleteMandate(deps, request.hub!, request.params.id, actor(request.staff?.name));
+      return reply.status(204).send(null);
+    },
   );
 };
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
-import { issuePortalToken, portalLoginLink } from '../../db/repositories/portal-tokens';
+import { issuePortalToken, portalLoginLink, revokePortalAccess } from '../../db/repositories/portal-tokens';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 
@@ -29,6 +29,7 @@ const portalTokens: FastifyPluginAsyncTypebox<{ pool: Pool; publicUrl: string }>
         response: {
           201: Type.Object({ id: Type.String(), token: Type.String(), link: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
           404: ErrorResponse,
+          409: ErrorResponse,
         },
       },
     },
@@ -38,12 +39,15 @@ const portalTokens: FastifyPluginAsyncTypebox<{ pool: Pool; publicUrl: string }>
         [request.params.contactPersonId, request.hub!.id],
       );
       if (!contacts[0]) throw new HttpError(404, 'no such contact person');
-      const issued = await issuePortalToken(pool, {
-        contactPersonId: request.params.contactPersonId,
-        organisationId: contacts[0].organisation_id,
-        validHours: request.body.validHours,
-        createdBy: request.staff?.name ?? 'staff',
-      });
+      // In a transaction: a departure (C6) that starts meanwhile waits for this link and then ends it.
+      const issued = await inTransaction(pool, (db) =>
+        issuePortalToken(db, {
+          contactPersonId: request.params.contactPersonId,
+          organisationId: contacts[0].organisation_id,
+          validHours: request.body.validHours,
+          createdBy: request.staff?.name ?? 'staff',
+        }),
+      );
       return reply.status(201).send({ id: issued.id, token: issued.token, link: portalLoginLink(publicUrl, issued.token), expiresAt: issued.expiresAt.toISOString() });
     },
   );
@@ -65,17 +69,9 @@ const portalTokens: FastifyPluginAsyncTypebox<{ pool: Pool; publicUrl: string }>
       const { rowCount } = await pool.query('SELECT 1 FROM organisations WHERE id = $1 AND hub_id = $2', [request.params.organisationId, hub.id]);
       if (!rowCount) throw new HttpError(404, 'no such organisation');
       return inTransaction(pool, async (db) => {
-        // Counted: the links and sessions that still worked (used or expired ones could not be used anyway).
-        const tokens = await db.query(
-          'UPDATE portal_tokens SET revoked_at = now() WHERE organisation_id = $1 AND revoked_at IS NULL AND used_at IS NULL AND expires_at > now()',
-          [request.params.organisationId],
-        );
-        const sessions = await db.query(
-          'UPDATE portal_sessions SET revoked_at = now() WHERE organisation_id = $1 AND revoked_at IS NULL AND expires_at > now()',
-          [request.params.organisationId],
-        );
+        const revoked = await revokePortalAccess(db, request.params.organisationId);
         await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, step: 'process message', level: 'I', text: `portal access of organisation ${request.params.organisationId} revoked by ${request.staff?.name}` });
-        return { tokens: tokens.rowCount ?? 0, sessions: sessions.rowCount ?? 0 };
+        return revoked;
       });
     },
   );

@@ -1,6 +1,15 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { RuleViolation } from '../../domain/errors';
-import { assertActivatable, assertRevocable, isOpen, normalizeActivationCode, WIPED_ACTIVATION_CODE, type MandateResolution } from '../../domain/mandates';
+import { ValidationError } from '../../domain/errors';
+import {
+  assertActivatable,
+  assertMandateDeletable,
+  assertRevocable,
+  isOpen,
+  normalizeActivationCode,
+  WIPED_ACTIVATION_CODE,
+  type MandateResolution,
+} from '../../domain/mandates';
 import { inTransaction, type Pool } from '../../db/pool';
 import { lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
@@ -11,13 +20,19 @@ import {
   addMandateMessage,
   createMandateRequest,
   currentMessage,
+  deleteMandateRecord,
+  deletionBlockers,
   mandateById,
   mandateView,
+  markMandatesForRevocation,
   messagesOf,
   resolveMandateRequest,
+  selectMandates,
   type MandateApiView,
   type MandateRow,
+  type MandateSelection,
 } from '../../db/repositories/mandates';
+import { mandateSettingsOf } from '../../db/repositories/mandate-authorisation';
 import {
   activateMandateUpdate,
   checkMandateSignal,
@@ -99,12 +114,19 @@ export async function startMandateWorkflow(deps: MandateServiceDeps, hub: Hub, r
 
 /**
  * Stores the request (REQUESTED) and starts its workflow, which sends it. C3: only with the letter name the caller
- * confirmed; refused while a runbook holds the certificate (its plan must not go stale).
+ * confirmed; refused while a runbook holds the certificate (its plan must not go stale). C6: when the hub requires
+ * four eyes, the request is held until another staff token than `requestedByToken` authorises it.
  */
-export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: MandateRequestInput, requestedBy: string): Promise<MandateApiView> {
+export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: MandateRequestInput, requestedBy: string, requestedByToken?: string): Promise<MandateApiView> {
   const row = await inTransaction(deps.pool, async (client) => {
     await lockCertificateSetup(client, hub.id);
-    const created = await createMandateRequest(client, { ...requestOf(deps, hub, input, requestedBy), confirmLetterName: input.confirmLetterName ?? null });
+    const { authorisationRequired } = await mandateSettingsOf(client, hub.id);
+    const created = await createMandateRequest(client, {
+      ...requestOf(deps, hub, input, requestedBy),
+      confirmLetterName: input.confirmLetterName ?? null,
+      requestedByToken,
+      holdForAuthorisation: authorisationRequired,
+    });
     await assertNotLockedByRunbook(client, [created.certificate_id]);
     return created;
   });
@@ -266,4 +288,92 @@ export async function revokeMandate(deps: MandateServiceDeps, hub: Hub, id: stri
     signalArgs: [{ by }],
   });
   return mandateView(row, await messagesOf(deps.pool, id));
+}
+
+/** What a collective action did: the mandates it acted on, and each one it refused with its rule. */
+export interface CollectiveOutcome {
+  done: MandateApiView[];
+  refused: { mandateId: string; rule: string | null; message: string }[];
+}
+
+/**
+ * Collective revoke (C6): every open mandate of the hub the selection names (a list, a client, a certificate, the
+ * intermediary's KvK number, a service or year; `all` for the whole hub). The intents are recorded in one
+ * transaction; then each mandate's own workflow revokes it, durably (started again if it is gone). A listed mandate
+ * that is not open is refused with C6, the others go ahead.
+ */
+export async function revokeMandates(deps: MandateServiceDeps, hub: Hub, selection: MandateSelection & { all?: boolean }, by: string): Promise<CollectiveOutcome> {
+  const { all, ...criteria } = selection;
+  const named = Object.values(criteria).some((v) => v !== undefined && (!Array.isArray(v) || v.length > 0));
+  if (!all && !named) throw new ValidationError('mandateIds', 'name the mandates (mandateIds, organisationId, certificateId, kvkNumber, service, year), or set all');
+  const refused: CollectiveOutcome['refused'] = [];
+  const targets = await inTransaction(deps.pool, async (db) => {
+    const selected = await selectMandates(db, hub.id, criteria, true);
+    for (const id of criteria.mandateIds ?? []) {
+      if (!selected.some((m) => m.id === id)) refused.push({ mandateId: id, rule: null, message: `no mandate ${id} in this hub` });
+    }
+    const open: string[] = [];
+    for (const m of selected) {
+      try {
+        assertRevocable({ state: m.state });
+        open.push(m.id);
+      } catch (err) {
+        // A criterion selects open mandates only; a mandate named in the list that is settled is told.
+        if (err instanceof RuleViolation && criteria.mandateIds?.includes(m.id)) refused.push({ mandateId: m.id, rule: err.rule, message: err.message });
+        else if (!(err instanceof RuleViolation)) throw err;
+      }
+    }
+    const marked = await markMandatesForRevocation(db, open, by);
+    if (marked.length) {
+      await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, step: 'send message', level: 'I', text: `collective revocation of ${marked.length} mandate(s) by ${by}` });
+    }
+    return marked;
+  });
+  const done: MandateApiView[] = [];
+  for (const target of targets) {
+    const input: MandateInput = { mandateId: target.mandateId, participant: hub.participantNumber };
+    try {
+      await deps.temporal.workflow.signalWithStart(mandate, { workflowId: target.workflowId, taskQueue: deps.taskQueue, args: [input], signal: revokeMandateSignal, signalArgs: [{ by }] });
+    } catch (err) {
+      // The intent is on the record: the workflow revokes at its next check (POST .../check starts it now).
+      refused.push({ mandateId: target.mandateId, rule: null, message: `the revocation is recorded, but its workflow could not be told (${(err as Error).message}): POST .../mandates/${target.mandateId}/check` });
+      continue;
+    }
+    const row = (await mandateById(deps.pool, target.mandateId))!;
+    done.push(mandateView(row, await messagesOf(deps.pool, row.id)));
+  }
+  return { done, refused };
+}
+
+/**
+ * "Machtigingen verwijderen" (C6): deletes a settled mandate's record, its messages and their attempts; the log
+ * keeps a line. Refused (C6, nothing changed) while the mandate is open, a message of it is in flight, its workflow
+ * still runs, or an unfinished runbook works with it.
+ */
+export async function deleteMandate(deps: MandateServiceDeps, hub: Hub, id: string, by: string): Promise<void> {
+  const found = await loadMandate(deps, hub, id);
+  let workflowRunning = false;
+  try {
+    workflowRunning = (await deps.temporal.workflow.getHandle(found.workflow_id).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  await inTransaction(deps.pool, async (db) => {
+    const row = await mandateById(db, id, true);
+    if (!row || row.hub_id !== hub.id) throw new HttpError(404, `no mandate ${id}`);
+    const blockers = await deletionBlockers(db, row);
+    assertMandateDeletable({
+      state: row.state,
+      inFlight: blockers.inFlight ?? (workflowRunning && !isOpen(row.state) ? 'its workflow is still finishing; try again shortly' : null),
+      runbook: blockers.runbook,
+    });
+    await deleteMandateRecord(db, id);
+    await writeLog(db, {
+      hubId: hub.id,
+      environment: hub.environmentCode,
+      step: 'process message',
+      level: 'I',
+      text: `mandate ${row.service} ${row.year}${row.continuing ? ' (continuing)' : ''} of client ${row.organisation_id} (${row.state}) deleted by ${by}`,
+    });
+  });
 }

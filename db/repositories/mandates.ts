@@ -17,9 +17,12 @@ import {
   type MandateState,
 } from '../../domain/mandates';
 import { RuleViolation } from '../../domain/errors';
+import { assertNotDeparted } from '../../domain/client-departures';
+import type { MandateAuthorisation } from '../../domain/mandate-authorisation';
 import { buildMandateMessage, MANDATE_BERICHTSOORTEN, type MandatePurpose } from '../../integrations/mandates/format';
 import type { Pool, PoolClient } from '../pool';
 import { loadCertificateSituation, masterDataOf } from './certificates';
+import { departureOf } from './client-departures';
 
 /** Mandate records (C6) and their Digipoort messages. */
 type Db = Pool | PoolClient;
@@ -40,6 +43,14 @@ export interface MandateRow {
   fiscal_number: string;
   workflow_id: string;
   requested_by: string;
+  /** The staff token that requested it (four eyes, C6); null for a runbook's re-request. */
+  requested_by_token: string | null;
+  /** null: no authorisation was required; awaiting: held, nothing sent (C6). */
+  authorisation: MandateAuthorisation | null;
+  authorisation_decided_by: string | null;
+  authorisation_decided_by_token: string | null;
+  authorisation_decided_at: Date | null;
+  authorisation_reason: string | null;
   runbook_id: string | null;
   replaces_mandate_id: string | null;
   revoke_requested_at: Date | null;
@@ -81,6 +92,10 @@ export interface MandateRequest {
   year: number;
   continuing: boolean;
   requestedBy: string;
+  /** The staff token that asks (its identity decides who may authorise, C6). */
+  requestedByToken?: string;
+  /** C6: the hub requires a second person: the request is held until authorised. */
+  holdForAuthorisation?: boolean;
   runbookId?: string;
   replacesMandateId?: string;
   /**
@@ -115,6 +130,7 @@ export async function resolveMandateRequest(db: Db, request: MandateRequest): Pr
     request.hubId,
   ]);
   if (!organisation[0]) throw new RuleViolation('C6', `client ${request.organisationId} is not in this hub`, 'invalid');
+  assertNotDeparted(await departureOf(db, request.organisationId), 'a new mandate request');
   const fiscalNumber = fiscalNumberOf(organisation[0].ob_number);
   const { rows: existing } = await db.query<{ id: string; service: MandateService; year: number; continuing: boolean; state: MandateState }>(
     'SELECT id, service, year, continuing, state FROM mandates WHERE organisation_id = $1 AND state = ANY($2)',
@@ -151,13 +167,14 @@ export async function createMandateRequest(client: PoolClient, request: MandateR
   const sequence = seq[0].next;
   const { rows } = await client.query<MandateRow>(
     `INSERT INTO mandates (hub_id, organisation_id, service, year, continuing, sequence, state, certificate_id, intermediary_kvk,
-       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id)
-     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING *`,
+       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id, requested_by_token, authorisation)
+     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
     [
       request.hubId, request.organisationId, resolved.service, request.year, request.continuing, sequence, resolved.certificate.id,
       resolved.certificate.kvkNumber, resolved.letterName, resolved.beconId, resolved.fiscalNumber,
       mandateWorkflowId(request.participant, request.organisationId, resolved.service, request.year, sequence),
-      request.requestedBy, request.runbookId ?? null, request.replacesMandateId ?? null,
+      request.requestedBy, request.runbookId ?? null, request.replacesMandateId ?? null, request.requestedByToken ?? null,
+      request.holdForAuthorisation ? 'awaiting' : null,
     ],
   );
   await addMandateMessage(client, rows[0], 'request', resolved.beconNumber ?? undefined);
@@ -223,6 +240,10 @@ export function mandateView(m: MandateRow, messages: readonly MandateMessageRow[
     letterName: m.letter_name,
     workflowId: m.workflow_id,
     requestedBy: m.requested_by,
+    authorisation: m.authorisation,
+    authorisationDecidedBy: m.authorisation_decided_by,
+    authorisationDecidedAt: m.authorisation_decided_at?.toISOString() ?? null,
+    authorisationReason: m.authorisation_reason,
     runbookId: m.runbook_id,
     replacesMandateId: m.replaces_mandate_id,
     revokeRequestedAt: m.revoke_requested_at?.toISOString() ?? null,
@@ -248,3 +269,92 @@ export function mandateView(m: MandateRow, messages: readonly MandateMessageRow[
 }
 
 export type MandateApiView = ReturnType<typeof mandateView>;
+
+/** Where a revocation stands for the workflows that carry it out: the mandate and its workflow. */
+export interface MandateTarget {
+  mandateId: string;
+  workflowId: string;
+}
+
+/**
+ * Writes the intent to revoke on each open mandate of the list (once: an earlier intent and its author stay) and
+ * answers those still open, whose workflows must act. The record comes first, so a workflow that is not running picks
+ * the revocation up when it runs again.
+ */
+export async function markMandatesForRevocation(db: PoolClient, mandateIds: readonly string[], by: string): Promise<MandateTarget[]> {
+  await db.query(
+    `UPDATE mandates SET revoke_requested_at = now(), revoke_requested_by = $2, revoke_failed_reason = NULL
+      WHERE id = ANY($1) AND state = ANY($3) AND revoke_requested_at IS NULL`,
+    [mandateIds, by, OPEN_MANDATE_STATES],
+  );
+  const { rows } = await db.query<{ id: string; workflow_id: string }>(
+    'SELECT id, workflow_id FROM mandates WHERE id = ANY($1) AND state = ANY($2) ORDER BY created_at, id',
+    [mandateIds, OPEN_MANDATE_STATES],
+  );
+  return rows.map((r) => ({ mandateId: r.id, workflowId: r.workflow_id }));
+}
+
+/** Which mandates of a hub a collective action selects: every criterion given must hold. */
+export interface MandateSelection {
+  mandateIds?: readonly string[];
+  organisationId?: string;
+  certificateId?: string;
+  /** The intermediary's KvK number the register knows the mandate under (the certificate's KvK). */
+  kvkNumber?: string;
+  service?: string;
+  year?: number;
+  /** Only mandates in these states (default: any). */
+  states?: readonly MandateState[];
+}
+
+export async function selectMandates(db: Db, hubId: string, selection: MandateSelection, forUpdate = false): Promise<MandateRow[]> {
+  const { rows } = await db.query<MandateRow>(
+    `SELECT * FROM mandates
+      WHERE hub_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2)) AND ($3::uuid IS NULL OR organisation_id = $3)
+        AND ($4::uuid IS NULL OR certificate_id = $4) AND ($5::text IS NULL OR intermediary_kvk = $5) AND ($6::text IS NULL OR service = $6)
+        AND ($7::int IS NULL OR year = $7) AND ($8::text[] IS NULL OR state = ANY($8))
+      ORDER BY created_at, id${forUpdate ? ' FOR UPDATE' : ''}`,
+    [
+      hubId, selection.mandateIds ?? null, selection.organisationId ?? null, selection.certificateId ?? null, selection.kvkNumber ?? null,
+      selection.service ?? null, selection.year ?? null, selection.states ?? null,
+    ],
+  );
+  return rows;
+}
+
+/**
+ * Why a settled mandate's record cannot go yet, or null: a message whose submission is in doubt or open, or an
+ * unfinished runbook that plans it (its re-request is tied to this record).
+ */
+export async function deletionBlockers(db: Db, m: MandateRow): Promise<{ inFlight: string | null; runbook: string | null }> {
+  const { rows: busy } = await db.query<{ berichtsoort: string; delivery_state: string }>(
+    `SELECT x.berichtsoort, x.delivery_state FROM mandate_messages x
+      WHERE x.mandate_id = $1 AND (x.delivery_state IN ('submitting', 'needs_human')
+         OR EXISTS (SELECT 1 FROM submission_attempts a WHERE a.mandate_message_id = x.id AND a.finished_at IS NULL))
+      ORDER BY x.seq LIMIT 1`,
+    [m.id],
+  );
+  const { rows: runbooks } = await db.query<{ id: string; kind: string }>(
+    `SELECT id, kind FROM runbooks
+      WHERE hub_id = $1 AND finished_at IS NULL
+        AND (plan -> 'mandatesToRevoke' @> jsonb_build_array(jsonb_build_object('mandateId', $2::text))
+          OR plan -> 'mandatesToRequest' @> jsonb_build_array(jsonb_build_object('replacesMandateId', $2::text))
+          OR id = $3)
+      ORDER BY created_at LIMIT 1`,
+    [m.hub_id, m.id, m.runbook_id],
+  );
+  return {
+    inFlight: busy[0] ? `its ${busy[0].berichtsoort} message is still in flight (${busy[0].delivery_state}): resolve it first` : null,
+    runbook: runbooks[0] ? `runbook ${runbooks[0].kind} ${runbooks[0].id}` : null,
+  };
+}
+
+/**
+ * Deletes a settled mandate's record with its messages and their attempts. A mandate that replaced it keeps its own
+ * record (only the link goes).
+ */
+export async function deleteMandateRecord(db: PoolClient, mandateId: string): Promise<void> {
+  await db.query('UPDATE mandates SET replaces_mandate_id = NULL WHERE replaces_mandate_id = $1', [mandateId]);
+  await db.query('DELETE FROM mandate_messages WHERE mandate_id = $1', [mandateId]);
+  await db.query('DELETE FROM mandates WHERE id = $1', [mandateId]);
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createStaffToken } from '../../api/plugins/auth';
 import { startRunbook } from '../../api/services/runbooks';
 import { vatDueDate } from '../../domain/deadlines';
 import { findHubById } from '../../db/repositories/hubs';
@@ -261,6 +262,45 @@ HISTORY_SCENARIOS.push(
         if (resolved.statusCode !== 202) throw new Error(`resolve: ${resolved.statusCode} ${resolved.body}`);
         await mandateInState(api, hub.participant, id, 'ACTIVE');
         return revokedAndDone(ctx, api, hub, { id, workflowId });
+      }),
+  },
+  {
+    // C6 four eyes: the request is held, a second staff token authorises it (signal), then sent, ACTIVE and revoked.
+    name: 'mandate-held-authorised-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        await setMandateDay(50);
+        const hub = await createTestHub(api);
+        const on = await call(api, 'PUT', `/api/hubs/${hub.participant}/mandate-settings`, { authorisationRequired: true });
+        if (on.statusCode !== 200) throw new Error(`settings: ${on.statusCode} ${on.body}`);
+        const client = await addClient(api, hub.participant, 'Klant vier ogen opgenomen', {});
+        const held = await requestedMandate(api, hub, client, { service: 'SBA', year: now.getUTCFullYear() }, 'REQUESTED');
+        // Recorded while it waits: the hold's timer is in the history before the second person decides.
+        await until('the request to be held', async () =>
+          ((await ctx.client.workflow.getHandle(held.workflowId).fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes) ? true : undefined,
+        );
+        const second = { app: api.app, staffToken: (await createStaffToken(ctx.pool, 'second')).token };
+        const authorised = await call(second, 'POST', `/api/hubs/${hub.participant}/mandates/${held.id}/authorise`);
+        if (authorised.statusCode !== 202) throw new Error(`authorise: ${authorised.statusCode} ${authorised.body}`);
+        await mandateInState(api, hub.participant, held.id, 'ACTIVE');
+        return revokedAndDone(ctx, api, hub, held);
+      }),
+  },
+  {
+    // C6: a departing client: its portal access ends, its SBA and VIA mandates are revoked (children signalled), outcome.
+    name: 'client-departure-v1',
+    run: (ctx) =>
+      withApi(ctx, async (api) => {
+        await setMandateDay(50);
+        const hub = await createTestHub(api);
+        const client = await addClient(api, hub.participant, 'Klant vertrek opgenomen', {});
+        await requestedMandate(api, hub, client, { service: 'SBA', year: now.getUTCFullYear() }, 'ACTIVE');
+        await requestedMandate(api, hub, client, { service: 'VIA', year: now.getUTCFullYear() }, 'ONTVANGEN');
+        const started = await call(api, 'POST', `/api/hubs/${hub.participant}/organisations/${client.organisationId}/departure`);
+        if (started.statusCode !== 202) throw new Error(`departure: ${started.statusCode} ${started.body}`);
+        const { workflowId } = started.json() as { workflowId: string };
+        await ctx.client.workflow.getHandle(workflowId).result();
+        return workflowId;
       }),
   },
   {
