@@ -6,7 +6,17 @@ import { RuleViolation, ValidationError } from '../../domain/errors';
 import { looksLikeUbl, refuseEInvoice, FILING_KINDS, type FilingKind } from '../../domain/filings';
 import { normalizeKvkNumber, normalizeObNumber } from '../../domain/identifiers';
 import type { TaxPeriod } from '../../domain/periods';
-import { TURNOVER_BOXES, VAT_AMOUNT_BOXES, parseEuroAmountToCents, roundVatReturn, type IcpCategory, type IcpLine, type VatFigures } from '../../domain/vat';
+import {
+  TURNOVER_BOXES,
+  VAT_AMOUNT_BOXES,
+  assertVatPlausible,
+  parseEuroAmountToCents,
+  roundVatReturn,
+  type IcpCategory,
+  type IcpLine,
+  type VatFigures,
+  type VatReturnAmounts,
+} from '../../domain/vat';
 import { assertKvkPreparable, assertKvkSizeClass } from '../../domain/approval';
 import type { XbrlHeader } from './header';
 import { buildIcpInstance, readIcpInstance } from './icp';
@@ -62,6 +72,21 @@ function dateTimeCreation(now: Date): string {
   }).formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}${part('month')}${part('day')}${part('hour')}${part('minute')}`;
+}
+
+/** The Dutch calendar date of `now` (`YYYY-MM-DD`): a period ends at midnight in the Netherlands. */
+function dutchDate(now: Date): string {
+  const d = dateTimeCreation(now);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+}
+
+/**
+ * The one check of a VAT return's or supplement's amounts before anything is stored, built or read alike: the
+ * domain's plausibility rules OB1–OB3 (domain/vat.ts).
+ */
+function plausible(amounts: VatReturnAmounts, period: TaxPeriod, now: Date): VatReturnAmounts {
+  assertVatPlausible(amounts, { period, today: dutchDate(now) });
+  return amounts;
 }
 
 function euros(value: string | number | undefined, field: string): number | undefined {
@@ -132,8 +157,8 @@ export function buildContent(
   if (request.instance !== undefined) {
     if (looksLikeUbl(request.instance)) refuseEInvoice();
     const expected = { obNumber: identifier, period };
-    if (kind === 'vat-return') readVatReturnInstance(request.instance, expected);
-    else if (kind === 'vat-supplement') readSupplementInstance(request.instance, expected);
+    if (kind === 'vat-return') plausible(readVatReturnInstance(request.instance, expected).amounts, period, now);
+    else if (kind === 'vat-supplement') plausible(readSupplementInstance(request.instance, expected).amounts, period, now);
     else if (kind === 'icp') readIcpInstance(request.instance, expected);
     else {
       // A ready annual report: checked for its entry point and KvK number; it must record the adoption (K2, K3) that
@@ -156,13 +181,13 @@ export function buildContent(
   }
   const h = header(request, reference, now, beconNumber);
   if (kind === 'vat-return') {
-    return buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header: h });
+    return buildVatReturnInstance({ obNumber: identifier, period, amounts: plausible(roundVatReturn(vatFigures(request)), period, now), header: h });
   }
   if (kind === 'vat-supplement') {
     const declared = euros(request.alreadyDeclared, 'alreadyDeclared');
     if (declared === undefined) throw new ValidationError('alreadyDeclared', 'a supplement needs what was declared so far (5f)');
     if (declared % 100 !== 0) throw new ValidationError('alreadyDeclared', 'what was declared so far (5f) is in whole euros');
-    return buildSupplementInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), alreadyDeclared5g: declared / 100, header: h });
+    return buildSupplementInstance({ obNumber: identifier, period, amounts: plausible(roundVatReturn(vatFigures(request)), period, now), alreadyDeclared5g: declared / 100, header: h });
   }
   if (kind === 'icp') {
     const lines: IcpLine[] = (request.icpLines ?? []).map((line, i) => ({
