@@ -10,6 +10,7 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { chooseCertificateFor } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
+import { filingReasons } from '../db/repositories/filing-reasons';
 import { messageById, recordSubmission, statusHistory, type MessageRow } from '../db/repositories/messages';
 import {
   closeAttempt,
@@ -398,6 +399,8 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         digipoortStatus: row.digipoort_status,
         lastStatusChange: row.last_status_change_at.toISOString(),
         statusHistory: (await statusHistory(deps.pool, row.id)).map((s) => ({ code: s.statuscode, at: s.tijdstempelStatus, description: s.statusomschrijving })),
+        // Why it ended here (H3): the client's rejection reason (40), the authority's refusal message (90).
+        ...(await filingReasons(deps.pool, { id: row.id, kenmerk: row.kenmerk }, lifecycle)),
       });
       const signature = createHmac('sha256', target.callback_secret ?? '').update(body).digest('hex');
       let response: Response;

@@ -173,6 +173,12 @@ export const FilingRequestSchema = Type.Object(
               date: Type.Optional(Type.String({ maxLength: 10 })),
             }),
           ),
+          resubmission: Type.Optional(
+            Type.Boolean({
+              description:
+                'K4: a second deposit of a year already deposited, because of insurmountable inaccuracies (kvk-i:DocumentResubmissionDueToUnsurmountableInaccuracies "Ja", written when the client adopts).',
+            }),
+          ),
         },
         { description: 'KvK annual report: the document information from which the hub builds it, or that goes with a ready instance.' },
       ),

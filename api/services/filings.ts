@@ -21,6 +21,7 @@ import { beconNumberFor } from '../../db/repositories/certificates';
 import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
 import { assertNoReturnAwaitingApproval, dueDateFor } from '../../domain/approval';
 import type { OffThread } from './off-thread';
+import { assertFirstDepositOrResubmission } from './deposits';
 import { taxIdentifierSearchValue } from '../../lib/search-keys';
 import type { ContentTask } from './off-thread-tasks';
 import { filing, filingWorkflowId, supersededSignal, type FilingInput } from '../../workflows/filing';
@@ -126,6 +127,7 @@ export async function prepareFiling(
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
   }
   const { approvalRequired } = await admission(deps.pool, hub, kind, period, organisation.id);
+  await assertFirstDepositOrResubmission(deps.pool, { kind, organisationId: organisation.id, period: formatPeriod(period), resubmission: request.document?.resubmission === true });
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
   const beconNumber = kind === 'kvk-annual-report' ? undefined : await beconNumberFor(deps.pool, organisation.id, period.year);
@@ -307,6 +309,8 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     // The target hub's rules apply as to any filing prepared there: above all, its client approves first (A1).
     const period = parsePeriod(row.period ?? '');
     const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);
+    const resubmission = (row.input as FilingRequest | null)?.document?.resubmission === true;
+    await assertFirstDepositOrResubmission(client, { kind, organisationId: organisations[0].id, period: formatPeriod(period), resubmission });
     await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [target.id]);
     const number = await nextMessageNumber(client, target.id);
     const key = filingKey(organisations[0].id, kind, formatPeriod(period));

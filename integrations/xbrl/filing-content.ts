@@ -54,6 +54,12 @@ export interface FilingRequest {
     title?: string;
     adoptionDate?: string;
     signedBy?: { name?: string; role?: string; date?: string };
+    /**
+     * K4: a second deposit of a year, because of insurmountable inaccuracies in the first. Written as
+     * kvk-i:DocumentResubmissionDueToUnsurmountableInaccuracies "Ja" once the client adopts (BR-KVK-4.12: only an
+     * adopted report can be a resubmission); a ready instance must say the same.
+     */
+    resubmission?: boolean;
   };
 }
 
@@ -175,6 +181,15 @@ export function buildContent(
       });
       if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
         throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
+      }
+      if ((read.info.resubmission === true) !== (document.resubmission === true)) {
+        throw new RuleViolation(
+          'K4',
+          `the ready annual report ${read.info.resubmission === true ? 'declares' : 'does not declare'} itself a resubmission ` +
+            `(DocumentResubmissionDueToUnsurmountableInaccuracies) but document.resubmission is ${document.resubmission === true ? 'true' : 'not true'}: they must agree`,
+          'invalid',
+          'document.resubmission',
+        );
       }
     }
     return request.instance;

@@ -295,7 +295,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(refused.json().message).toMatch(/^K1: KvK documents go to KvK only after the client's review/);
   });
 
-  it('K3/K4: the client adopts, then approves; the deposit reaches 80; a second deposit of the year ends at 90', async () => {
+  it('K3/K4: the client adopts, then approves; the deposit reaches 80; a second deposit of the year is refused at preparation', async () => {
     const { hub, cookie } = await portalHub();
     const year = thisYear - 1;
     const { number, id } = await postAndWait(hub, kvkRequest(hub, year));
@@ -328,23 +328,13 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(final.digipoortStatus).toBe('500');
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json().lifecycleLabel).toBe('Deposited at KvK');
 
-    // The same year once more: KvK refuses it (year already deposited) → 90, final; a new filing is needed.
-    const again = await postAndWait(hub, kvkRequest(hub, year));
-    const againPage = formFields((await portalGet(api, cookie, `/portal/filings/${again.id}`)).body);
-    await postDecision(api, cookie, again.id, { ...againPage, decision: 'adopt' });
-    const adoptedAgain = formFields((await portalGet(api, cookie, `/portal/filings/${again.id}`)).body);
-    expect((await postDecision(api, cookie, again.id, { ...adoptedAgain, decision: 'approve' })).statusCode).toBe(303);
-    const refused = await sendReceiveUntil(api, hub, again.number, (f) => f.lifecycle === 90);
-    expect(refused.digipoortStatus).toBe('510');
-    const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${again.number}&level=F`)).json() as { text: string }[];
-    expect(log.map((e) => e.text)).toContain(
-      `lifecycle 60 → 90 (Digipoort 510): rejected by KvK (Het boekjaar ${year} is al gedeponeerd.); final, a new filing must be created and submitted`,
-    );
-    const refusedPage = await portalGet(api, cookie, `/portal/filings/${again.id}`);
-    expect(refusedPage.body).toContain(`KvK rejected KvK annual report ${year}: Het boekjaar ${year} is al gedeponeerd.. A new filing is needed`);
-    expect(refusedPage.body).toContain('data-lifecycle="90"');
-    const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, again.number)).result();
-    expect(state).toMatchObject({ phase: 'done', lifecycle: 90 });
+    // The same year once more: refused at preparation (K4), before the client sees it or KvK refuses it; nothing stored.
+    const storedBefore = await messageCount(ctx.pool, hub.hubId);
+    const again = await postViaConnector(api, hub, kvkRequest(hub, year));
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ rule: 'K4', field: 'document.resubmission' });
+    expect(again.json().message).toMatch(new RegExp(`^K4: the KvK annual report ${year} was already deposited at KvK through this hub \\(message ${number}, version 1, status 80 on `));
+    expect(await messageCount(ctx.pool, hub.hubId)).toBe(storedBefore);
   });
 
   it('deadlines: a filing offered late reminds the client and escalates to the accountant at once, by real mail', async () => {
