@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ValidationError } from '../../domain/errors';
 import type { Pool } from '../../db/pool';
 import { filingReasons } from '../../db/repositories/filing-reasons';
-import { statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { attachments, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { FilingRequestSchema } from '../schemas/hubs';
@@ -30,6 +30,10 @@ const AdministrationStatus = Type.Object({
   statusHistory: Type.Array(Type.Object({ code: Type.String(), description: Type.String(), at: Type.String({ format: 'date-time' }) })),
   clientRejectionReason: Type.Union([Type.String(), Type.Null()], { description: "H3: the client's reason for rejecting the filing (40)." }),
   authorityRefusalReason: Type.Union([Type.String(), Type.Null()], { description: "H3: the authority's refusal message (90), e.g. KvK's." }),
+  attachments: Type.Array(
+    Type.Object({ filename: Type.String(), mimeType: Type.String(), size: Type.Integer(), sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }),
+    { description: 'H14: the attachments the administration sent with the filing, and when they went to the authority with it.' },
+  ),
 });
 
 const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (app, { deps }) => {
@@ -50,6 +54,10 @@ const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async 
       lastStatusChange: message.lastStatusChangeAt,
       statusHistory: (await statusHistory(pool, message.id)).map((s) => ({ code: s.statuscode, description: s.statusomschrijving, at: s.tijdstempelStatus })),
       ...(await filingReasons(pool, { id: message.id, kenmerk: message.kenmerk }, message.lifecycle)),
+      // Its own files only: incoming attachments belong to return messages, which stay in the hub (H3).
+      attachments: (await attachments(pool, message.id))
+        .filter((a) => a.direction === 'outgoing')
+        .map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: a.size, sentAt: a.sentAt })),
     };
   }
 

@@ -18,6 +18,7 @@ import {
   type VatReturnAmounts,
 } from '../../domain/vat';
 import { assertKvkPreparable, assertKvkSizeClass } from '../../domain/approval';
+import type { OutgoingAttachment } from '../../domain/attachments';
 import type { XbrlHeader } from './header';
 import { buildIcpInstance, readIcpInstance } from './icp';
 import { buildSupplementInstance, readSupplementInstance } from './supplement';
@@ -43,6 +44,8 @@ export interface FilingRequest {
   icpLines?: { countryCode: string; vatNumber: string; category: string; amount: string | number }[];
   /** A ready XBRL instance instead of figures; checked the same way. */
   instance?: string;
+  /** H14: files that go with the filing (base64), kept with the message; not part of the XBRL content. */
+  attachments?: OutgoingAttachment[];
   /** KvK annual report: the document information (and K2 adoption and signature data). */
   document?: {
     legalEntityName: string;

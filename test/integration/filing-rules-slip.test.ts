@@ -3,6 +3,7 @@ import { roundVatReturn } from '../../domain/vat';
 import { buildKvkAnnualReportInstance } from '../../integrations/xbrl/kvk';
 import { buildVatReturnInstance } from '../../integrations/xbrl/vat-return';
 import { filingWorkflowId } from '../../workflows/filing';
+import { createStaffToken } from '../../api/plugins/auth';
 import { buildTestApp } from '../helpers/api';
 import {
   call,
@@ -17,7 +18,7 @@ import {
 } from '../helpers/hub';
 import { addContactPerson, decideInPortal, enablePortal, kvkRequest, portalGet, portalLogin, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
-import { simulatorAdmin, wusClientFor } from '../helpers/wus';
+import { fileOutsideTheHub, simulatorAdmin, wusClientFor } from '../helpers/wus';
 
 const thisYear = new Date().getUTCFullYear();
 const today = new Date().toISOString().slice(0, 10);
@@ -252,10 +253,232 @@ describe('filing rules that slip', () => {
         const page = await portalGet(api, cookie, `/portal/filings/${filing.id}`);
         expect(page.body).toContain(`KvK rejected KvK annual report ${year}: ${refusal}. A new filing is needed`);
         expect(page.body).toContain('data-lifecycle="90"');
-        void simulatorAdmin;
       } finally {
         await callbacks.close();
       }
+    });
+  });
+
+  describe('H15: cleanup says what it deletes and why, and its records can be read back', () => {
+    it('a fiscal-override dry run names exactly what it would delete; a filing accepted minutes ago is never in it; the real run agrees', async () => {
+      const hub = await createTestHub(api);
+      const numbers: number[] = [];
+      for (const period of ['2026-01', '2026-02', '2026-03']) {
+        const posted = await postViaConnector(api, hub, vatReturnRequest(hub, period));
+        expect(posted.statusCode).toBe(202);
+        numbers.push(posted.json().number);
+        await sendReceiveUntil(api, hub, posted.json().number, (f) => f.lifecycle === 80);
+      }
+      for (let i = 0; i < 60; i++) {
+        const { rows } = await ctx.pool.query('SELECT count(*)::int AS n FROM messages WHERE hub_id = $1 AND workflow_closed_at IS NOT NULL', [hub.hubId]);
+        if (rows[0].n === 3) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const [acceptedMinutesAgo, rejectedLongAgo, acceptedLongAgo] = numbers;
+      // Made 40 days ago but accepted only now: not 30 days in its status.
+      await ctx.pool.query(`UPDATE messages SET created_at = now() - interval '40 days' WHERE hub_id = $1 AND number = $2`, [hub.hubId, acceptedMinutesAgo]);
+      // Rejected (90) 40 days ago: only the fiscal override cleans it. Accepted 40 days ago: any cleanup may.
+      await ctx.pool.query(
+        `UPDATE messages SET lifecycle = 90, created_at = now() - interval '41 days', last_status_change_at = now() - interval '40 days' WHERE hub_id = $1 AND number = $2`,
+        [hub.hubId, rejectedLongAgo],
+      );
+      await ctx.pool.query(
+        `UPDATE messages SET created_at = now() - interval '41 days', last_status_change_at = now() - interval '40 days' WHERE hub_id = $1 AND number = $2`,
+        [hub.hubId, acceptedLongAgo],
+      );
+      const { rows: ids } = await ctx.pool.query<{ id: string; number: string }>('SELECT id, number FROM messages WHERE hub_id = $1', [hub.hubId]);
+      const idOf = (n: number) => ids.find((r) => Number(r.number) === n)!.id;
+      const url = `/api/hubs/${hub.participant}/cleanup`;
+
+      const dry = (await call(api, 'POST', url, { dryRun: true, fiscalOverride: true })).json();
+      expect(dry).toMatchObject({ dryRun: true, messageCount: 2, messageNumbers: [rejectedLongAgo, acceptedLongAgo] });
+      const fortyDaysAgo = Date.now() - 40 * 86_400_000;
+      expect(dry.messages).toEqual([
+        {
+          id: idOf(rejectedLongAgo), number: rejectedLongAgo, kind: 'vat-return', period: '2026-02', direction: 'outgoing', lifecycle: 90,
+          lifecycleLabel: 'Rejected by the tax authority', finalisedAt: expect.any(String), attachments: expect.any(Number),
+          reason: 'in status 90 (Rejected by the tax authority) for 40 days (at least 30): outside the statuses a cleanup may remove (60, 70, 80), cleaned as a fiscal message (fiscal override)',
+        },
+        {
+          id: idOf(acceptedLongAgo), number: acceptedLongAgo, kind: 'vat-return', period: '2026-03', direction: 'outgoing', lifecycle: 80,
+          lifecycleLabel: 'Accepted by the tax authority', finalisedAt: expect.any(String), attachments: expect.any(Number),
+          reason: 'in status 80 (Accepted by the tax authority) for 40 days (at least 30): a status cleanup may remove (60, 70, 80)',
+        },
+      ]);
+      for (const m of dry.messages as { finalisedAt: string }[]) expect(Math.abs(Date.parse(m.finalisedAt) - fortyDaysAgo)).toBeLessThan(3_600_000);
+      const logText = async () => ((await call(api, 'GET', `/api/hubs/${hub.participant}/log?limit=5`)).json() as { text: string; procedureStep?: string }[]).map((e) => e.text);
+      const dryLog = (await logText()).find((t) => t.startsWith('dry run:'))!;
+      expect(dryLog).toMatch(
+        new RegExp(`^dry run: would clean 2 messages and \\d+ attachments in their status for at least 30 days, fiscal messages in any status \\(fiscal override\\), others in status 60, 70, 80, by test \\(record ${dry.recordId}\\): ${rejectedLongAgo}, ${acceptedLongAgo}$`),
+      );
+      expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${acceptedMinutesAgo}`)).statusCode).toBe(200);
+
+      // The real run deletes exactly what the dry run named.
+      const real = (await call(api, 'POST', url, { dryRun: false, fiscalOverride: true })).json();
+      expect(real).toMatchObject({ dryRun: false, messageNumbers: dry.messageNumbers });
+      expect(real.messages.map((m: { id: string; reason: string }) => [m.id, m.reason])).toEqual(dry.messages.map((m: { id: string; reason: string }) => [m.id, m.reason]));
+      expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${rejectedLongAgo}`)).statusCode).toBe(404);
+      expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${acceptedLongAgo}`)).statusCode).toBe(404);
+      expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${acceptedMinutesAgo}`)).statusCode).toBe(200);
+      expect((await logText()).find((t) => t.startsWith('cleaned'))).toMatch(new RegExp(`^cleaned 2 messages .* in their status for at least 30 days, .*: ${rejectedLongAgo}, ${acceptedLongAgo}$`));
+
+      // The records, newest first, with who, when, how many, which and why; only through the hub's own scope.
+      const records = (await call(api, 'GET', `/api/hubs/${hub.participant}/cleanup-records`)).json();
+      expect(records.map((r: { id: string; dryRun: boolean }) => [r.id, r.dryRun])).toEqual([[real.recordId, false], [dry.recordId, true]]);
+      expect(records[1]).toMatchObject({ requestedBy: 'test', fiscalOverride: true, olderThanDays: 30, messageCount: 2, messageNumbers: dry.messageNumbers, messages: dry.messages });
+      const one = await call(api, 'GET', `/api/hubs/${hub.participant}/cleanup-records/${real.recordId}`);
+      expect(one.statusCode).toBe(200);
+      expect(one.json()).toMatchObject({ id: real.recordId, dryRun: false, messages: real.messages, createdAt: expect.any(String) });
+      const other = await createTestHub(api);
+      expect((await call(api, 'GET', `/api/hubs/${other.participant}/cleanup-records/${real.recordId}`)).statusCode).toBe(404);
+      expect((await call(api, 'GET', `/api/hubs/${other.participant}/cleanup-records`)).json()).toEqual([]);
+      const { token: otherStaff } = await createStaffToken(ctx.pool, 'other firm', other.hubId);
+      const foreign = await api.app.inject({ method: 'GET', url: `/api/hubs/${hub.participant}/cleanup-records`, headers: { authorization: `Bearer ${otherStaff}` } });
+      expect(foreign.statusCode).toBe(404);
+    });
+  });
+
+  describe('H14: outgoing attachments', () => {
+    const pdf = Buffer.from('%PDF-1.4\n% accountantsverklaring\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n', 'latin1');
+    const attachment = { filename: 'accountantsverklaring.pdf', mimeType: 'application/pdf', content: pdf.toString('base64') };
+    type Attachment = { id: string; direction: string; filename: string; mimeType: string; size: number; sentAt: string | null };
+    const detail = async (hub: TestHub, number: number) => (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json();
+
+    it('are stored with the filing, listed in its views, downloadable, and go to KvK as berichtBijlagen', async () => {
+      const { hub, cookie } = await portalHub(['kvk-annual-report']);
+      const filing = await offered(hub, { ...kvkRequest(hub, thisYear - 1), attachments: [attachment] });
+      const before = (await detail(hub, filing.number)).attachments as Attachment[];
+      expect(before).toEqual([{ id: expect.any(String), direction: 'outgoing', filename: 'accountantsverklaring.pdf', mimeType: 'application/pdf', size: pdf.length, createdAt: expect.any(String), sentAt: null }]);
+      const download = await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${filing.number}/attachments/${before[0].id}`);
+      expect(download.statusCode).toBe(200);
+      expect(download.headers['content-type']).toBe('application/pdf');
+      expect(download.rawPayload.equals(pdf)).toBe(true);
+      // The stored input keeps the names only; the file itself is in the attachment.
+      const { rows } = await ctx.pool.query<{ input: { attachments: unknown[] } }>('SELECT input FROM messages WHERE id = $1', [filing.id]);
+      expect(rows[0].input.attachments).toEqual([{ filename: 'accountantsverklaring.pdf', mimeType: 'application/pdf' }]);
+
+      expect(await adoptAndApprove(hub, cookie, filing)).toMatchObject({ lifecycle: 80 });
+      const after = await detail(hub, filing.number);
+      const sent = (after.attachments as Attachment[]).find((a) => a.direction === 'outgoing')!;
+      expect(sent.sentAt).not.toBeNull();
+      const process = await simulatorAdmin.get<{ attachmentCount: number; berichtsoort: string }>(`/admin/processes/${after.kenmerk}`);
+      expect(process).toMatchObject({ berichtsoort: 'jaarverantwoording_kvk', attachmentCount: 1 });
+      const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${filing.number}`)).json() as { text: string }[];
+      expect(log.map((e) => e.text)).toContain(`attempt ${after.aanleverkenmerk} sent to Digipoort with 1 attachment (berichtBijlagen): kenmerk ${after.kenmerk}, received by Digipoort at ${after.submittedAt}`);
+      expect(log.some((e) => e.text.includes('1 attachment kept with it (H14), sent with it as berichtBijlagen'))).toBe(true);
+      expect((await connectorView(hub, filing.number)).attachments).toEqual([{ filename: 'accountantsverklaring.pdf', mimeType: 'application/pdf', size: pdf.length, sentAt: sent.sentAt }]);
+    });
+
+    it('stay in the hub where the receiving process takes none (VAT); bad ones are refused naming H14, nothing stored', async () => {
+      const hub = await createTestHub(api);
+      const before = await stored(hub);
+      const bad = async (a: Record<string, unknown>, field: string) => {
+        const res = await postViaConnector(api, hub, { ...vatReturnRequest(hub), attachments: [{ ...attachment, ...a }] });
+        expect({ status: res.statusCode, ...res.json() }).toMatchObject({ status: 422, rule: 'H14', field });
+      };
+      await bad({ filename: '../../etc/passwd' }, 'attachments[0].filename');
+      await bad({ mimeType: 'pdf' }, 'attachments[0].mimeType');
+      await bad({ content: 'not base64!' }, 'attachments[0].content');
+      await bad({ content: '' }, 'attachments[0].content');
+      expect(await stored(hub)).toEqual(before);
+
+      const posted = await postViaConnector(api, hub, { ...vatReturnRequest(hub), attachments: [attachment] });
+      expect(posted.statusCode).toBe(202);
+      const final = await sendReceiveUntil(api, hub, posted.json().number, (f) => f.lifecycle === 80);
+      const kept = (final as unknown as { attachments: Attachment[] }).attachments.filter((a) => a.direction === 'outgoing');
+      expect(kept).toEqual([expect.objectContaining({ filename: 'accountantsverklaring.pdf', size: pdf.length, sentAt: null })]);
+      const filing = await detail(hub, posted.json().number);
+      expect(await simulatorAdmin.get<{ attachmentCount: number }>(`/admin/processes/${filing.kenmerk}`)).toMatchObject({ attachmentCount: 0 });
+      const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${posted.json().number}`)).json() as { text: string }[];
+      expect(log.some((e) => e.text.includes('1 attachment kept with it (H14), not sent: the receiving process takes none with this message type'))).toBe(true);
+    });
+  });
+
+  describe('H6 and H9 across send/receive runs (the simulator reports statuses as planned)', () => {
+    type Planned = { code: string; step: number; foutcode?: string; foutbeschrijving?: string; details?: string };
+    const setPlan = (aanleverkenmerk: string, plan: Planned[]) => simulatorAdmin.send('PUT', `/admin/plans/${encodeURIComponent(aanleverkenmerk)}`, plan);
+    /** Runs send/receive once and waits for the run to end. */
+    async function oneRun(hub: TestHub): Promise<void> {
+      const started = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
+      expect(started.statusCode).toBe(202);
+      await ctx.client.workflow.getHandle(started.json().workflowId).result();
+    }
+    const filingOf = async (hub: TestHub, number: number) =>
+      (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json() as { lifecycle: number; digipoortStatus: string | null; kenmerk: string | null; statuses: { statuscode: string; tijdstempelStatus: string }[] };
+    async function submitted(hub: TestHub, number: number) {
+      for (let i = 0; i < 100; i++) {
+        const f = await filingOf(hub, number);
+        if (f.kenmerk) return f;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`filing ${number} was not submitted`);
+    }
+
+    it('H6: statuses that arrive out of order over several runs never set the lifecycle back; the final status wins', async () => {
+      const hub = await createTestHub(api);
+      // The hub's first message goes out as FH<participant>-1-v1-a1: its process reports what is planned for it.
+      const aanleverkenmerk = `FH${hub.participant}-1-v1-a1`;
+      const start: Planned[] = [{ code: '105', step: 0 }, { code: '100', step: 1 }, { code: '110', step: 2 }, { code: '200', step: 3 }];
+      await setPlan(aanleverkenmerk, [...start, { code: '400', step: 6 }]);
+      const posted = await postViaConnector(api, hub, vatReturnRequest(hub, '2026-Q1'));
+      expect(posted.json().number).toBe(1);
+      await submitted(hub, 1);
+      await new Promise((r) => setTimeout(r, 500));
+      await oneRun(hub);
+      expect(await filingOf(hub, 1)).toMatchObject({ lifecycle: 60, digipoortStatus: '400' });
+
+      // Run 2: lower codes arrive late, timestamped before the 400 (301, 405) and after it (301 again).
+      await setPlan(aanleverkenmerk, [...start, { code: '301', step: 4 }, { code: '405', step: 5 }, { code: '400', step: 6 }, { code: '301', step: 7 }]);
+      await oneRun(hub);
+      const second = await filingOf(hub, 1);
+      expect(second).toMatchObject({ lifecycle: 60, digipoortStatus: '400' });
+      expect(second.statuses.map((s) => s.statuscode)).toEqual(['105', '100', '110', '200', '301', '405', '400', '301']);
+
+      // Run 3: the final 500 arrives together with a lower status timestamped after it: the final one wins.
+      const ack = '<Responsemessage version="2006.1"><Specification><Class>A</Class><Code>0001</Code><Description>Status: Verwerkbaar</Description></Specification></Responsemessage>';
+      const withFinal: Planned[] = [...start, { code: '301', step: 4 }, { code: '405', step: 5 }, { code: '400', step: 6 }, { code: '301', step: 7 }, { code: '500', step: 8, details: ack }, { code: '405', step: 9 }];
+      await setPlan(aanleverkenmerk, withFinal);
+      await oneRun(hub);
+      expect(await filingOf(hub, 1)).toMatchObject({ lifecycle: 80, digipoortStatus: '500' });
+      const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, 1)).result();
+      expect(state).toMatchObject({ phase: 'done', lifecycle: 80, digipoortStatus: '500' });
+
+      // Run 4: more lower statuses (and even a refusal) after the final one change nothing.
+      await setPlan(aanleverkenmerk, [...withFinal, { code: '301', step: 10 }, { code: '311', step: 11, foutcode: 'VAS500', foutbeschrijving: 'Validatie niet gelukt.' }]);
+      await oneRun(hub);
+      expect(await filingOf(hub, 1)).toMatchObject({ lifecycle: 80, digipoortStatus: '500' });
+      const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=1`)).json() as { text: string }[];
+      expect(log.filter((e) => e.text.startsWith('lifecycle ')).map((e) => e.text)).toEqual(['lifecycle 60 → 80 (Digipoort 500)']);
+    });
+
+    it('H9: receiving looks back 30 days: an older process is not asked for its statuses, nor kept as unknown (ONB)', async () => {
+      const hub = await createTestHub(api);
+      const posted = await postViaConnector(api, hub, vatReturnRequest(hub, '2026-Q1'));
+      const number = posted.json().number as number;
+      await submitted(hub, number);
+      await new Promise((r) => setTimeout(r, 600));
+      // Sent 31 days ago (as far as the hub knows): outside the look-back, its statuses are not fetched.
+      await ctx.pool.query(`UPDATE messages SET submitted_at = now() - interval '31 days' WHERE hub_id = $1 AND number = $2`, [hub.hubId, number]);
+      await oneRun(hub);
+      const old = await filingOf(hub, number);
+      expect(old).toMatchObject({ lifecycle: 60, digipoortStatus: null, statuses: [] });
+      // 29 days ago: inside the look-back, fetched and applied.
+      await ctx.pool.query(`UPDATE messages SET submitted_at = now() - interval '29 days' WHERE hub_id = $1 AND number = $2`, [hub.hubId, number]);
+      await oneRun(hub);
+      expect(await filingOf(hub, number)).toMatchObject({ lifecycle: 80, digipoortStatus: '500' });
+
+      // Processes filed outside the hub: one whose statuses are 31 days old is left alone, a recent one is kept as ONB.
+      const stepsPerDay = 86_400_000 / 50; // the simulator's status step in tests is 50 ms
+      const oldSteps = -31 * stepsPerDay;
+      await setPlan(`old-${hub.participant}`, [{ code: '105', step: oldSteps }, { code: '100', step: oldSteps + 1 }, { code: '500', step: oldSteps + 8 }]);
+      const oldKenmerk = await fileOutsideTheHub(hub.obNumber, `old-${hub.participant}`);
+      const recentKenmerk = await fileOutsideTheHub(hub.obNumber, `recent-${hub.participant}`);
+      const oldProcess = await simulatorAdmin.get<{ visible: { step: number }[]; deliveredAt: string }>(`/admin/processes/${oldKenmerk}`);
+      expect(oldProcess.visible).toHaveLength(3);
+      await new Promise((r) => setTimeout(r, 600));
+      await oneRun(hub);
+      const { rows } = await ctx.pool.query<{ kenmerk: string }>(`SELECT kenmerk FROM messages WHERE hub_id = $1 AND subtype = 'ONB'`, [hub.hubId]);
+      expect(rows.map((r) => r.kenmerk)).toEqual([recentKenmerk]);
     });
   });
 });
