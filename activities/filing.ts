@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { withHeartbeat } from './heartbeat';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { CertificateChoice } from '../domain/certificates';
+import { attachmentsGoWith } from '../domain/attachments';
 import { RuleViolation } from '../domain/errors';
 import { FILING_KINDS, aanleverkenmerkFor, isFilingKind } from '../domain/filings';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
@@ -10,6 +11,8 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { chooseCertificateFor } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
+import { markAttachmentsSent, outgoingAttachments } from '../db/repositories/attachments';
+import { filingReasons } from '../db/repositories/filing-reasons';
 import { messageById, recordSubmission, statusHistory, type MessageRow } from '../db/repositories/messages';
 import {
   closeAttempt,
@@ -107,6 +110,8 @@ export function createFilingActivities(deps: FilingActivityDeps) {
   /** Sends one attempt that is already durably on record as "submitting" (its attempt open in its lane). */
   async function sendAttempt(row: MessageRow, attempt: AttemptRow): Promise<SubmitOutcome> {
     const { client } = await clientForSend(row, attempt);
+    // H14: the outgoing attachments go with the filing where the receiving process takes them; else they stay in the hub.
+    const bijlagen = isFilingKind(row.kind) && attachmentsGoWith(FILING_KINDS[row.kind]) ? await outgoingAttachments(deps.pool, row.id) : [];
     let response: AanleverResponse;
     try {
       ({ result: response } = await client.aanleveren(
@@ -120,6 +125,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
             bestandsnaam: `${row.berichtsoort}-${row.number}-v${row.version}.xbrl`.slice(0, 80),
             inhoud: Buffer.from(row.content_xml ?? '', 'utf8'),
           },
+          ...(bijlagen.length ? { berichtBijlagen: bijlagen.map((b) => ({ mimeType: b.mimeType, bestandsnaam: b.filename, inhoud: b.content })) } : {}),
         },
         Context.current().cancellationSignal,
       ));
@@ -148,7 +154,9 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     await inTransaction(deps.pool, async (db) => {
       const current = await loadOrFail(db, row.id, true);
       await closeAttempt(db, attempt.id, 'sent', { kenmerk: response.kenmerk, deliveredAt: response.tijdstempelAangeleverd });
-      await recordSubmitted(db, current, attempt, response.kenmerk, response.tijdstempelAangeleverd, `attempt ${attempt.aanleverkenmerk} sent to Digipoort`);
+      await markAttachmentsSent(db, bijlagen.map((b) => b.id));
+      const carried = bijlagen.length ? ` with ${bijlagen.length} attachment${bijlagen.length === 1 ? '' : 's'} (berichtBijlagen)` : '';
+      await recordSubmitted(db, current, attempt, response.kenmerk, response.tijdstempelAangeleverd, `attempt ${attempt.aanleverkenmerk} sent to Digipoort${carried}`);
     });
     return { kenmerk: response.kenmerk, how: 'sent' };
   }
@@ -398,6 +406,8 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         digipoortStatus: row.digipoort_status,
         lastStatusChange: row.last_status_change_at.toISOString(),
         statusHistory: (await statusHistory(deps.pool, row.id)).map((s) => ({ code: s.statuscode, at: s.tijdstempelStatus, description: s.statusomschrijving })),
+        // Why it ended here (H3): the client's rejection reason (40), the authority's refusal message (90).
+        ...(await filingReasons(deps.pool, { id: row.id, kenmerk: row.kenmerk }, lifecycle)),
       });
       const signature = createHmac('sha256', target.callback_secret ?? '').update(body).digest('hex');
       let response: Response;

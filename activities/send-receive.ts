@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { mergeStatus, statusLogHint, type StatusEvent } from '../domain/digipoort-status';
 import { FILING_KINDS, isFilingKind } from '../domain/filings';
 import { lifecycleFromDigipoortStatus, type LifecycleCode } from '../domain/lifecycle';
+import { refusalReasonOf } from '../domain/refusal-reason';
 import { inTransaction, type Pool } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById, nextMessageNumber, type Hub } from '../db/repositories/hubs';
@@ -60,16 +61,12 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
     return rows[0]?.id;
   }
 
-  /** Stores new raw statuses (once each) and applies only the highest to the message (H5, H6). */
   /** What the receiving party said when it refused: its Responsemessage description, else the Digipoort fault text. */
   function refusalReason(statuses: StatusResultaat[]): string | undefined {
-    for (const s of [...statuses].reverse()) {
-      const description = s.statusdetails?.match(/<Description>([^<]{1,300})<\/Description>/)?.[1]?.trim();
-      if (description) return description;
-      if (s.statusFoutcode?.foutbeschrijving) return s.statusFoutcode.foutbeschrijving;
-    }
-    return undefined;
+    return refusalReasonOf(statuses.map((s) => ({ details: s.statusdetails, foutbeschrijving: s.statusFoutcode?.foutbeschrijving })));
   }
+
+  /** Stores new raw statuses (once each) and applies only the highest to the message (H5, H6). */
 
   async function applyStatuses(hub: Hub, message: OpenMessage, results: StatusResultaat[]): Promise<StatusChange | undefined> {
     return inTransaction(deps.pool, async (client) => {

@@ -9,6 +9,8 @@ export class RuleViolation extends Error {
     message: string,
     /** 409: conflicts with the current state; 422: the input itself breaks the rule; 403: the caller may not. */
     readonly kind: 'conflict' | 'invalid' | 'forbidden' = 'invalid',
+    /** The field or box of the request the refusal is about, when there is one (e.g. `vat.1a`). */
+    readonly field?: string,
   ) {
     super(`${rule}: ${message}`);
   }

@@ -4,7 +4,7 @@
  */
 import { RuleViolation } from './errors';
 import { FILING_KINDS, findKind, type FilingKind } from './kinds';
-import type { LifecycleCode } from './lifecycle';
+import { lifecycleLabel, type LifecycleCode } from './lifecycle';
 
 // The kinds themselves are declared in ./kinds (one file each); these names stay importable from here.
 export { FILING_KINDS, FILING_KIND_NAMES, findKind, isFilingKind, kindOf, type FilingKind } from './kinds';
@@ -91,25 +91,39 @@ export interface CleanupCandidate {
   kind: string;
   direction: 'outgoing' | 'incoming';
   lifecycle: LifecycleCode | null;
-  ageDays: number;
+  /**
+   * Days since the message reached the status it is in (its last status change, or its creation): a filing created
+   * long ago but accepted minutes ago is minutes old here.
+   */
+  daysInStatus: number;
   /** The message's workflow is still running: never cleaned, whatever the override. */
   processRunning: boolean;
 }
 
+/** Whether a cleanup removes a message, and why (the reason a dry run shows and the record keeps). */
+export type CleanupVerdict = { clean: true; reason: string } | { clean: false; reason: string };
+
 /**
- * H15: cleanup deletes, irreversibly, messages at least 30 days old in the allowed statuses. With the fiscal override,
- * fiscal messages are cleaned without those checks; a message whose process is still running is never cleaned.
+ * H15: cleanup deletes, irreversibly, messages that have been in their status for at least `olderThanDays` (never
+ * fewer than 30) and only in the statuses 60, 70 and 80. With the fiscal override a fiscal message is cleaned in any
+ * status; the age is never waived (H15 permits it, the hub does not): a filing accepted minutes ago is never cleaned,
+ * and "older than N days" in the log is true of every message it names. A running process is never cleaned.
  */
-export function isCleanable(candidate: CleanupCandidate, options: { fiscalOverride: boolean; olderThanDays: number }): boolean {
-  if (candidate.processRunning) return false;
+export function cleanupVerdict(candidate: CleanupCandidate, options: { fiscalOverride: boolean; olderThanDays: number }): CleanupVerdict {
+  if (candidate.processRunning) return { clean: false, reason: 'its process is still running' };
+  const days = Math.max(options.olderThanDays, CLEANUP_MINIMUM_AGE_DAYS);
+  const age = Math.floor(candidate.daysInStatus);
+  if (candidate.daysInStatus < days) return { clean: false, reason: `in its status for ${age} days, fewer than ${days}` };
+  const authority = findKind(candidate.kind)?.receiver ?? 'belastingdienst';
+  const status = candidate.lifecycle === null ? 'no lifecycle (a return message)' : `${candidate.lifecycle} (${lifecycleLabel(candidate.lifecycle, authority)})`;
+  const since = `in status ${status} for ${age} days (at least ${days})`;
+  const allowed = candidate.direction === 'outgoing' && candidate.lifecycle !== null && CLEANABLE_LIFECYCLES.includes(candidate.lifecycle);
+  if (allowed) return { clean: true, reason: `${since}: a status cleanup may remove (${CLEANABLE_LIFECYCLES.join(', ')})` };
   const fiscal = findKind(candidate.kind)?.fiscal ?? false;
-  if (options.fiscalOverride && fiscal) return true;
-  return (
-    candidate.ageDays >= Math.max(options.olderThanDays, CLEANUP_MINIMUM_AGE_DAYS) &&
-    candidate.direction === 'outgoing' &&
-    candidate.lifecycle !== null &&
-    CLEANABLE_LIFECYCLES.includes(candidate.lifecycle)
-  );
+  if (options.fiscalOverride && fiscal) {
+    return { clean: true, reason: `${since}: outside the statuses a cleanup may remove (${CLEANABLE_LIFECYCLES.join(', ')}), cleaned as a fiscal message (fiscal override)` };
+  }
+  return { clean: false, reason: `${since}: not a status a cleanup may remove${fiscal ? ' without the fiscal override' : ''}` };
 }
 
 export function assertCleanupAge(olderThanDays: number): void {

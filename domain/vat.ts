@@ -5,7 +5,8 @@
  * Units: input figures are **integer euro cents** (`number`, may be negative: credit notes, corrections); every
  * result is **whole euros** (integers), as the return requires (`decimals="INF"`, integer content).
  */
-import { ValidationError } from './errors';
+import { RuleViolation, ValidationError } from './errors';
+import { periodEnd, type TaxPeriod } from './periods';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Boxes (rubrieken)
@@ -374,6 +375,127 @@ export function checkVatReturn(amounts: VatReturnAmounts): VatReturnCheck {
     }
   }
   return { errors, warnings };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Plausibility before anything is stored (OB1–OB3) [ours]
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The hub's own rules on the amounts of a VAT return or supplement, checked at preparation (before anything is
+ * stored), on figures and ready instances alike. `checkVatReturn` above only checks the arithmetic and keeps its rate
+ * warnings for instances read elsewhere; these refuse.
+ * - **OB1** the VAT of a box agrees with its turnover: 1a at 21 %, 1b at 9 %; the boxes without one rate (1c, 1d, 2a,
+ *   4a, 4b) never more than the general 21 %, the highest Dutch rate;
+ * - **OB2** no negative amount in the boxes listed in `NON_NEGATIVE_VAT_FIELDS`;
+ * - **OB3** the period has ended (Dutch date): a return covers a period that is over.
+ */
+export const VAT_PLAUSIBILITY_RULES = { rate: 'OB1', negative: 'OB2', periodEnded: 'OB3' } as const;
+export type VatPlausibilityRule = (typeof VAT_PLAUSIBILITY_RULES)[keyof typeof VAT_PLAUSIBILITY_RULES];
+
+/** The general rate (21 %): no Dutch rate is higher, so no box can carry more VAT than this share of its turnover. */
+export const GENERAL_RATE_PERCENT = 21;
+
+/**
+ * OB1's tolerance, in whole euros. The form rounds each box to whole euros, down, in the filer's favour (§1.5): a
+ * turnover t becomes T = ⌊t⌋ and its VAT r·t becomes V = ⌊r·t⌋, so V − r·T lies between −1 and r (< 1). One euro
+ * either way is therefore all the difference the form's rounding can make (worked example §1.5: 1 250 × 21 % =
+ * 262.50 → 262); a larger one is a wrong rate or a wrong amount, not rounding.
+ */
+export const RATE_ROUNDING_TOLERANCE_EUROS = 1;
+
+/**
+ * OB2: the boxes that may not be negative [ours]. The reference allows a sign on monetary facts in general (§1.2) and
+ * names 5g (a refund) and ICP credit notes as negative; it lists no form rule per box. The hub takes the turnovers
+ * and VAT amounts of 1a–4b and the input tax 5b as never negative: a period whose credit notes exceed its supplies is
+ * corrected with a supplement for the period of the original supply. 5a and 5g follow from these; 5g may be negative.
+ */
+export const NON_NEGATIVE_VAT_FIELDS: readonly string[] = [
+  ...TURNOVER_BOXES.map((box) => `turnover.${box}`),
+  ...VAT_AMOUNT_BOXES.map((box) => `vat.${box}`),
+  '5b',
+];
+
+export interface VatPlausibilityProblem {
+  rule: VatPlausibilityRule;
+  /** The box (`vat.1a`, `turnover.3b`, `5b`) or `period`. */
+  field: string;
+  message: string;
+}
+
+/** OB1–OB3 on whole-euro amounts; `today` is the Dutch calendar date (`YYYY-MM-DD`). Never throws; in form order. */
+export function vatPlausibilityProblems(amounts: VatReturnAmounts, context: { period: TaxPeriod; today: string }): VatPlausibilityProblem[] {
+  const problems: VatPlausibilityProblem[] = [];
+  const end = periodEnd(context.period);
+  if (!(context.today > end)) {
+    problems.push({
+      rule: VAT_PLAUSIBILITY_RULES.periodEnded,
+      field: 'period',
+      message: `the period ends on ${end}: a return can be prepared from the day after (today is ${context.today})`,
+    });
+  }
+  const value = (field: string): number => {
+    const [part, box] = field.split('.') as ['turnover' | 'vat' | '5b', string | undefined];
+    if (box === undefined) return amounts['5b'];
+    return (amounts[part as 'turnover' | 'vat'] as Record<string, number>)[box];
+  };
+  for (const field of NON_NEGATIVE_VAT_FIELDS) {
+    const amount = value(field);
+    if (amount < 0) {
+      problems.push({
+        rule: VAT_PLAUSIBILITY_RULES.negative,
+        field,
+        message: `box ${field.replace(/^(turnover|vat)\./, '')}: the ${field.startsWith('turnover') ? 'turnover' : field === '5b' ? 'input tax' : 'VAT'} is ${amount}; it cannot be negative (correct an earlier period with a supplement)`,
+      });
+    }
+  }
+  for (const box of VAT_AMOUNT_BOXES) {
+    const base = amounts.turnover[box];
+    const tax = amounts.vat[box];
+    if (base < 0 || tax < 0) continue; // OB2 says it already
+    const rate = VAT_RATES_PERCENT[box];
+    // Integers only: 100 × VAT against rate × turnover, the tolerance in cents.
+    const tolerance = RATE_ROUNDING_TOLERANCE_EUROS * 100;
+    if (rate !== undefined) {
+      if (Math.abs(tax * 100 - base * rate) > tolerance) {
+        problems.push({
+          rule: VAT_PLAUSIBILITY_RULES.rate,
+          field: `vat.${box}`,
+          message: `box ${box}: the VAT ${tax} does not agree with ${rate} % of the turnover ${base} (${formatHundredths(base * rate)}, within €${RATE_ROUNDING_TOLERANCE_EUROS} for whole-euro rounding)`,
+        });
+      }
+    } else if (tax * 100 > base * GENERAL_RATE_PERCENT + tolerance) {
+      problems.push({
+        rule: VAT_PLAUSIBILITY_RULES.rate,
+        field: `vat.${box}`,
+        message: `box ${box}: the VAT ${tax} is more than ${GENERAL_RATE_PERCENT} % (the highest rate) of the turnover ${base} (${formatHundredths(base * GENERAL_RATE_PERCENT)})`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Hundredths of a euro as `21` or `262.50`. */
+function formatHundredths(hundredths: number): string {
+  const whole = Math.trunc(hundredths / 100);
+  const rest = Math.abs(hundredths % 100);
+  return rest === 0 ? String(whole) : `${hundredths < 0 && whole === 0 ? '-' : ''}${whole}.${String(rest).padStart(2, '0')}`;
+}
+
+/**
+ * Refuses implausible VAT amounts (OB1–OB3) with a `RuleViolation` naming the first problem's rule and box (`field`);
+ * its message lists every problem, each with its rule.
+ */
+export function assertVatPlausible(amounts: VatReturnAmounts, context: { period: TaxPeriod; today: string }): void {
+  const problems = vatPlausibilityProblems(amounts, context);
+  if (problems.length === 0) return;
+  const [first, ...others] = problems;
+  throw new RuleViolation(
+    first.rule,
+    [first.message, ...others.map((p) => `${p.rule}: ${p.message}`)].join('; '),
+    'invalid',
+    first.field,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ export interface OperationContext {
   caller: Caller;
   now: Date;
   statusStepMs: number;
+  /** A plan set through the admin endpoint for this aanleverkenmerk, replacing the one the checks would give. */
+  plannedFor?: (aanleverkenmerk: string | undefined) => PlannedStatus[] | undefined;
 }
 
 /** The outcome of an operation: a response body, or a scenario that must answer with a fault or an HTTP error. */
@@ -111,7 +113,7 @@ async function aanleveren(
   // A KvK deposit that will be accepted claims its financial year; KvK refuses a second deposit of the same year.
   const deposit = spec.receiver === 'kvk' && authorised && problems.length === 0 && !scenario ? kvkDepositFacts(content.inhoud) : null;
   const claimed = deposit !== null && !deposit.resubmission && (await ctx.store.claimKvkDeposit(belanghebbende.nummer, deposit.financialYear, kenmerk));
-  const plan = planFor({
+  const plan = ctx.plannedFor?.(aanleverkenmerk) ?? planFor({
     alreadyDepositedYear: deposit && !deposit.resubmission && !claimed ? deposit.financialYear : undefined,
     scenario,
     receiver: spec.receiver,

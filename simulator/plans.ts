@@ -179,3 +179,27 @@ export function visibleStatuses(plan: PlannedStatus[], deliveredAt: Date, now: D
   const elapsed = now.getTime() - deliveredAt.getTime();
   return plan.filter((s) => s.step * stepMs <= elapsed);
 }
+
+/**
+ * A plan an operator or a test sets through the admin endpoint (`PUT /admin/plans/{aanleverkenmerk}`): the statuses
+ * a process reports, in the order and at the steps given, so statuses can arrive late, out of order, or timestamped
+ * long ago (a negative step lies before the delivery). Each entry needs a code and a whole step; the description
+ * defaults to the code's known text.
+ */
+export function planFromAdmin(input: unknown): PlannedStatus[] {
+  if (!Array.isArray(input) || input.length === 0 || input.length > 200) throw new Error('a plan is a list of 1 to 200 statuses');
+  return input.map((entry: unknown, i) => {
+    const s = entry as Partial<PlannedStatus> | null;
+    if (!s || typeof s.code !== 'string' || !/^\d{3}$/.test(s.code)) throw new Error(`plan[${i}].code must be a three-digit status code`);
+    if (typeof s.step !== 'number' || !Number.isSafeInteger(s.step)) throw new Error(`plan[${i}].step must be a whole number`);
+    const text = (value: unknown, field: string) => {
+      if (value !== undefined && typeof value !== 'string') throw new Error(`plan[${i}].${field} must be text`);
+      return value as string | undefined;
+    };
+    return status(s.code, s.step, {
+      ...(text(s.description, 'description') !== undefined ? { description: s.description } : {}),
+      ...(text(s.foutcode, 'foutcode') !== undefined ? { foutcode: s.foutcode, foutbeschrijving: text(s.foutbeschrijving, 'foutbeschrijving') ?? '' } : {}),
+      ...(text(s.details, 'details') !== undefined ? { details: s.details } : {}),
+    });
+  });
+}

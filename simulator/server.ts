@@ -7,7 +7,7 @@ import { MAX_SOAP_MESSAGE_CHARS, SERVICES, type ServiceName } from '../integrati
 import type { FaultRule, Registration } from './config';
 import { handleMandateAdmin } from './mandates';
 import { handleOperation, subjectAttribute, type Caller } from './operations';
-import { visibleStatuses } from './plans';
+import { planFromAdmin, visibleStatuses, type PlannedStatus } from './plans';
 import { soapEnvelopeText, textXmlOnly } from './mtom';
 import { KoppelvlakViolation, verifyRequest } from './requests';
 import { faultResponse, signedResponse, type ServiceSigner } from './soap';
@@ -51,6 +51,8 @@ export class DigipoortSimulator {
   private admin?: http.Server;
   private readonly hanging = new Set<TLSSocket>();
   private faults: FaultRule[];
+  /** Status plans set through the admin endpoint, per aanleverkenmerk, for deliveries still to come. */
+  private readonly plans = new Map<string, PlannedStatus[]>();
   private readonly clock: () => Date;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -188,6 +190,7 @@ export class DigipoortSimulator {
         caller,
         now,
         statusStepMs: this.options.statusStepMs,
+        plannedFor: (aanleverkenmerk) => (aanleverkenmerk === undefined ? undefined : this.plans.get(aanleverkenmerk)),
       });
       if (outcome.kind === 'fault') {
         this.send(res, 500, faultResponse(service, request.operation, request.messageId, outcome.reason));
@@ -301,6 +304,15 @@ export class DigipoortSimulator {
       if (route === 'DELETE /admin/faults') {
         this.faults = [];
         return json(200, this.faults);
+      }
+      const planMatch = /^(PUT|DELETE) \/admin\/plans\/([^/]{1,40})$/.exec(route);
+      if (planMatch) {
+        // The statuses processes of this aanleverkenmerk report: deliveries to come, and those already made.
+        const aanleverkenmerk = decodeURIComponent(planMatch[2]);
+        if (planMatch[1] === 'DELETE') return json(200, { removed: this.plans.delete(aanleverkenmerk) });
+        const plan = planFromAdmin(await readJson<unknown>());
+        this.plans.set(aanleverkenmerk, plan);
+        return json(200, { aanleverkenmerk, plan, processesReplanned: await store.replacePlan(aanleverkenmerk, plan) });
       }
       if (route === 'GET /admin/registrations') return json(200, await store.registrations());
       if (route === 'POST /admin/registrations') {

@@ -122,6 +122,12 @@ export class SimulatorStore {
     await this.pool.query('DELETE FROM sim_kvk_deposits WHERE kvk_nummer = $1 AND financial_year = $2 AND kenmerk = $3', [kvkNummer, financialYear, kenmerk]);
   }
 
+  /** Replaces the status plan of the processes delivered with this aanleverkenmerk (admin); answers how many. */
+  async replacePlan(aanleverkenmerk: string, plan: PlannedStatus[]): Promise<number> {
+    const { rowCount } = await this.pool.query('UPDATE sim_processes SET plan = $2 WHERE aanleverkenmerk = $1', [aanleverkenmerk, JSON.stringify(plan)]);
+    return rowCount ?? 0;
+  }
+
   async process(kenmerk: string): Promise<ProcessRecord | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(kenmerk)) return undefined;
     const { rows } = await this.pool.query<ProcessRow>('SELECT * FROM sim_processes WHERE kenmerk = $1', [kenmerk]);

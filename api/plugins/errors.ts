@@ -23,7 +23,7 @@ export default fp(
     app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; code?: string }, request, reply) => {
       if (err instanceof RuleViolation) {
         const status = err.kind === 'conflict' ? 409 : err.kind === 'forbidden' ? 403 : 422;
-        return reply.status(status).send({ error: statusText(status), message: err.message, rule: err.rule });
+        return reply.status(status).send({ error: statusText(status), message: err.message, rule: err.rule, ...(err.field ? { field: err.field } : {}) });
       }
       if (err instanceof ValidationError) {
         return reply.status(422).send({ error: statusText(422), message: err.message, field: err.field });

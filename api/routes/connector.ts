@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ValidationError } from '../../domain/errors';
 import type { Pool } from '../../db/pool';
-import { statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { filingReasons } from '../../db/repositories/filing-reasons';
+import { attachments, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { FilingRequestSchema } from '../schemas/hubs';
@@ -12,7 +13,8 @@ import { labelOf } from '../services/views';
 /**
  * The connector of client administrations (A7): they post prepared filings to the hub they address by its
  * participant number (A8) and read where their filings stand (H3) — the lifecycle and the Digipoort codes, never the
- * return messages themselves.
+ * return messages themselves, but why it ended where it did: the client's rejection reason (40) and the authority's refusal
+ * message (90).
  */
 const AdministrationStatus = Type.Object({
   id: Type.String(),
@@ -26,6 +28,12 @@ const AdministrationStatus = Type.Object({
   digipoortStatus: Type.Union([Type.String(), Type.Null()]),
   lastStatusChange: Type.String({ format: 'date-time' }),
   statusHistory: Type.Array(Type.Object({ code: Type.String(), description: Type.String(), at: Type.String({ format: 'date-time' }) })),
+  clientRejectionReason: Type.Union([Type.String(), Type.Null()], { description: "H3: the client's reason for rejecting the filing (40)." }),
+  authorityRefusalReason: Type.Union([Type.String(), Type.Null()], { description: "H3: the authority's refusal message (90), e.g. KvK's." }),
+  attachments: Type.Array(
+    Type.Object({ filename: Type.String(), mimeType: Type.String(), size: Type.Integer(), sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }),
+    { description: 'H14: the attachments the administration sent with the filing, and when they went to the authority with it.' },
+  ),
 });
 
 const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (app, { deps }) => {
@@ -45,6 +53,11 @@ const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async 
       digipoortStatus: message.digipoortStatus,
       lastStatusChange: message.lastStatusChangeAt,
       statusHistory: (await statusHistory(pool, message.id)).map((s) => ({ code: s.statuscode, description: s.statusomschrijving, at: s.tijdstempelStatus })),
+      ...(await filingReasons(pool, { id: message.id, kenmerk: message.kenmerk }, message.lifecycle)),
+      // Its own files only: incoming attachments belong to return messages, which stay in the hub (H3).
+      attachments: (await attachments(pool, message.id))
+        .filter((a) => a.direction === 'outgoing')
+        .map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: a.size, sentAt: a.sentAt })),
     };
   }
 
@@ -57,7 +70,7 @@ const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async 
         tags: ['connector'],
         summary: 'Post a prepared filing (administration)',
         description:
-          'Figures (the hub builds the XBRL) or a ready instance (checked the same way). Refusals name their rule: H16 e-invoices, A4 blocked type, A5 identifier mismatch. A per-licence token names the administration.',
+          'Figures (the hub builds the XBRL) or a ready instance (checked the same way). Refusals name their rule: H16 e-invoices, A4 blocked type, A5 identifier mismatch, K4 a year already deposited, OB1–OB3 implausible VAT amounts. A per-licence token names the administration.',
         security: [{ connectorToken: [] }],
         params: Type.Object({ participant: Type.String() }),
         body: Type.Composite([FilingRequestSchema, Type.Object({ administrationId: Type.Optional(Type.String({ format: 'uuid' })) })], { additionalProperties: false }),

@@ -68,6 +68,9 @@ export const AttachmentSchema = Type.Object({
   mimeType: Type.String(),
   size: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
+  sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'Outgoing (H14): when it went to the authority with the filing (berichtBijlagen); null while not, or when the receiving process takes none.',
+  }),
 });
 
 /** A message as staff see it: lifecycle with its label, raw Digipoort codes beside it. */
@@ -156,6 +159,23 @@ export const FilingRequestSchema = Type.Object(
       ),
     ),
     instance: Type.Optional(Type.String({ maxLength: 20 * 1024 * 1024, description: 'A ready XBRL instance instead of figures.' })),
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            filename: Type.String({ minLength: 1, maxLength: 80 }),
+            mimeType: Type.String({ minLength: 3, maxLength: 255 }),
+            content: Type.String({ maxLength: 7 * 1024 * 1024, description: 'The file in base64 (at most 5 MiB decoded).' }),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 10,
+          description:
+            'H14: files that go with the filing: kept with the message (downloadable) and sent as berichtBijlagen where the receiving process takes them (KvK); the tax authority takes none with these message types.',
+        },
+      ),
+    ),
     document: Type.Optional(
       Type.Object(
         {
@@ -172,6 +192,12 @@ export const FilingRequestSchema = Type.Object(
               name: Type.Optional(Type.String({ maxLength: 200 })),
               role: Type.Optional(Type.String({ description: 'director or commissioner (K2)', maxLength: 20 })),
               date: Type.Optional(Type.String({ maxLength: 10 })),
+            }),
+          ),
+          resubmission: Type.Optional(
+            Type.Boolean({
+              description:
+                'K4: a second deposit of a year already deposited, because of insurmountable inaccuracies (kvk-i:DocumentResubmissionDueToUnsurmountableInaccuracies "Ja", written when the client adopts).',
             }),
           ),
         },

@@ -26,6 +26,9 @@ import {
   dueDateFor,
 } from '../../domain/approval';
 import type { OffThread } from './off-thread';
+import { assertFirstDepositOrResubmission } from './deposits';
+import { attachmentsGoWith, checkOutgoingAttachments } from '../../domain/attachments';
+import { keepOutgoingAttachments } from '../../db/repositories/attachments';
 import { taxIdentifierSearchValue } from '../../lib/search-keys';
 import type { ContentTask } from './off-thread-tasks';
 import { filing, filingWorkflowId, supersededSignal, type FilingInput } from '../../workflows/filing';
@@ -60,8 +63,22 @@ export interface FilingServiceDeps {
 /** A message is stored in one transaction; a serialization failure or deadlock runs it again this often, then 503. */
 const TRANSACTION_RETRIES = 3;
 
+/** What the stored input keeps of the attachments: their names and types (the files are in message_attachments). */
+function attachmentNames(request: FilingRequest): { filename: string; mimeType: string }[] | undefined {
+  return request.attachments?.map((a) => ({ filename: a.filename, mimeType: a.mimeType }));
+}
+
+/** H14 in the preparation's log line: the attachments kept, and whether they go with the filing. */
+function attachmentNote(spec: (typeof FILING_KINDS)[FilingKind], count: number): string {
+  if (count === 0) return '';
+  return `; ${count} attachment${count === 1 ? '' : 's'} kept with it (H14), ` +
+    (attachmentsGoWith(spec) ? 'sent with it as berichtBijlagen' : 'not sent: the receiving process takes none with this message type');
+}
+
 /** Builds or checks the content on the API's worker threads when it has them: a ready instance may be 20 MiB. */
 function contentOf(deps: FilingServiceDeps, task: ContentTask): Promise<string> {
+  // The attachments are no part of the content: they need not travel to the worker thread.
+  if (task.request.attachments) task = { ...task, request: { ...task.request, attachments: undefined } };
   if (deps.offThread) return deps.offThread.buildContent(task);
   return Promise.resolve(buildContent(task.kind, task.request, task.identifier, task.period, task.reference, new Date(task.now), task.beconNumber));
 }
@@ -111,6 +128,7 @@ export async function prepareFiling(
   const spec = FILING_KINDS[kind];
   const period = parsePeriod(request.period);
   const identifier = identifierOf(kind, request);
+  const outgoing = checkOutgoingAttachments(request.attachments);
 
   // A5: route to the organisation by the identifier in the filing; refuse on a mismatch with the administration's.
   const { column, label } = spec.identifier;
@@ -124,6 +142,7 @@ export async function prepareFiling(
     throw new RuleViolation('A5', `the ${label} ${identifier} in the filing does not match the organisation of this administration`);
   }
   const { approvalRequired } = await admission(deps.pool, hub, kind, period, organisation.id);
+  await assertFirstDepositOrResubmission(deps.pool, { kind, organisationId: organisation.id, period: formatPeriod(period), resubmission: request.document?.resubmission === true });
   // The content is built and checked before anything is stored; the number is assigned after.
   const draftReference = `${hub.participantNumber}-new`;
   const beconNumber = spec.filedWithBecon ? await beconNumberFor(deps.pool, organisation.id, period.year) : undefined;
@@ -162,10 +181,11 @@ export async function prepareFiling(
       [
         hub.id, number, administration.id, organisation.id, kind, spec.berichtsoort, formatPeriod(period), key, version,
         approvalRequired, identifier, spec.identityType,
-        JSON.stringify({ ...request, instance: request.instance === undefined ? undefined : '(ready instance)' }),
+        JSON.stringify({ ...request, instance: request.instance === undefined ? undefined : '(ready instance)', attachments: attachmentNames(request) }),
         content, createHash('sha256').update(content, 'utf8').digest('hex'), workflowId, dueDate,
       ],
     );
+    await keepOutgoingAttachments(client, rows[0].id, outgoing);
     await writeLog(client, {
       hubId: hub.id,
       environment: hub.environmentCode,
@@ -174,7 +194,7 @@ export async function prepareFiling(
       step: 'prepare message',
       level: 'I',
       text: `${spec.label} ${formatPeriod(period)} for ${organisation.name} prepared as message ${number}, version ${version} (${options.actor})` +
-        (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : ''),
+        (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : '') + attachmentNote(spec, outgoing.length),
     });
     const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
     return { row: rows[0], workflowId, superseded, supersededNumbers: supersededRows.map((r) => Number(r.number)) };
@@ -270,6 +290,7 @@ export async function holdFiling(
   const spec = FILING_KINDS[kind];
   const period = parsePeriod(request.period);
   const identifier = identifierOf(kind, request);
+  const outgoing = checkOutgoingAttachments(request.attachments);
   const content = await contentOf(deps, { kind, request, identifier, period, reference: 'FH-held', now: now.toISOString() });
   const reason = `H12: hub ${goneHub.participantNumber} cannot be found; route this message to another hub or resolve it automatically`;
   return inTransaction(deps.pool, async (client) => {
@@ -277,9 +298,10 @@ export async function holdFiling(
       `INSERT INTO messages (hub_id, number, direction, administration_id, kind, berichtsoort, period, version, lifecycle,
          delivery_state, identity_number, identity_type, input, content_xml, content_sha256, needs_action_reason)
        VALUES (NULL, NULL, 'outgoing', $1, $2, $3, $4, 1, 0, 'held', $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [administration.id, kind, spec.berichtsoort, formatPeriod(period), identifier, spec.identityType, JSON.stringify({ ...request, instance: undefined }),
+      [administration.id, kind, spec.berichtsoort, formatPeriod(period), identifier, spec.identityType, JSON.stringify({ ...request, instance: undefined, attachments: attachmentNames(request) }),
         content, createHash('sha256').update(content, 'utf8').digest('hex'), reason],
     );
+    await keepOutgoingAttachments(client, rows[0].id, outgoing);
     await writeLog(client, { hubId: null, environment: goneHub.environmentCode, messageId: rows[0].id, step: 'route message', level: 'F', text: `${reason} (${options.actor})` });
     return toMessage(rows[0]);
   }, { retries: TRANSACTION_RETRIES });
@@ -304,6 +326,8 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     // The target hub's rules apply as to any filing prepared there: above all, its client approves first (A1).
     const period = parsePeriod(row.period ?? '');
     const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);
+    const resubmission = (row.input as FilingRequest | null)?.document?.resubmission === true;
+    await assertFirstDepositOrResubmission(client, { kind, organisationId: organisations[0].id, period: formatPeriod(period), resubmission });
     await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [target.id]);
     const number = await nextMessageNumber(client, target.id);
     const key = filingKey(organisations[0].id, kind, formatPeriod(period));

@@ -10,7 +10,7 @@ import { buildContent, type FilingRequest } from '../../integrations/xbrl/filing
 import { renderContent, type PortalFiling } from './portal-pages';
 
 export type TaskError =
-  | { name: 'RuleViolation'; rule: string; kind: 'conflict' | 'invalid' | 'forbidden'; message: string }
+  | { name: 'RuleViolation'; rule: string; kind: 'conflict' | 'invalid' | 'forbidden'; message: string; field?: string }
   | { name: 'ValidationError'; field: string; message: string }
   | { name: 'Error'; message: string };
 
@@ -30,7 +30,7 @@ function outcome<T>(work: () => T): TaskOutcome<T> {
   try {
     return { ok: true, value: work() };
   } catch (err) {
-    if (err instanceof RuleViolation) return { ok: false, error: { name: 'RuleViolation', rule: err.rule, kind: err.kind, message: err.message.slice(err.rule.length + 2) } };
+    if (err instanceof RuleViolation) return { ok: false, error: { name: 'RuleViolation', rule: err.rule, kind: err.kind, message: err.message.slice(err.rule.length + 2), field: err.field } };
     if (err instanceof ValidationError) return { ok: false, error: { name: 'ValidationError', field: err.field, message: err.message } };
     return { ok: false, error: { name: 'Error', message: err instanceof Error ? err.message : String(err) } };
   }

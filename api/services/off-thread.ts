@@ -42,7 +42,7 @@ export class OffThread {
 }
 
 function rebuild(error: TaskError): Error {
-  if (error.name === 'RuleViolation') return new RuleViolation(error.rule, error.message, error.kind);
+  if (error.name === 'RuleViolation') return new RuleViolation(error.rule, error.message, error.kind, error.field);
   if (error.name === 'ValidationError') return new ValidationError(error.field, error.message);
   return new Error(error.message);
 }

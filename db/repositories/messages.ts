@@ -189,15 +189,25 @@ export interface AttachmentView {
   mimeType: string;
   size: number;
   createdAt: string;
+  /** Outgoing (H14): when it went to the authority with the filing; null while not, or when it is kept only. */
+  sentAt: string | null;
 }
 
 export async function attachments(db: Pool | PoolClient, messageId: string): Promise<AttachmentView[]> {
-  const { rows } = await db.query<{ id: string; direction: 'outgoing' | 'incoming'; filename: string; mime_type: string; size: number; created_at: Date }>(
-    `SELECT id, direction, filename, mime_type, octet_length(content) AS size, created_at FROM message_attachments
+  const { rows } = await db.query<{ id: string; direction: 'outgoing' | 'incoming'; filename: string; mime_type: string; size: number; created_at: Date; sent_at: Date | null }>(
+    `SELECT id, direction, filename, mime_type, octet_length(content) AS size, created_at, sent_at FROM message_attachments
       WHERE message_id = $1 ORDER BY created_at, id`,
     [messageId],
   );
-  return rows.map((r) => ({ id: r.id, direction: r.direction, filename: r.filename, mimeType: r.mime_type, size: Number(r.size), createdAt: r.created_at.toISOString() }));
+  return rows.map((r) => ({
+    id: r.id,
+    direction: r.direction,
+    filename: r.filename,
+    mimeType: r.mime_type,
+    size: Number(r.size),
+    createdAt: r.created_at.toISOString(),
+    sentAt: iso(r.sent_at),
+  }));
 }
 
 /**

@@ -12,6 +12,8 @@ export const icp = defineKind({
   identityType: 'Fi',
   filedWithBecon: true,
   fiscal: true,
+  sendsAttachments: false,
+  oncePerPeriod: false,
   label: 'ICP return',
   labelNl: 'Opgaaf intracommunautaire prestaties',
   approval: {

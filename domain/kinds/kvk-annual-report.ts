@@ -14,6 +14,8 @@ export const kvkAnnualReport = defineKind({
   identityType: 'KvK',
   filedWithBecon: false,
   fiscal: false,
+  sendsAttachments: true,
+  oncePerPeriod: true,
   label: 'KvK annual report',
   labelNl: 'KvK jaarstukken',
   approval: {

@@ -63,6 +63,10 @@ export interface FilingKindDefinition<K extends string = string> {
   filedWithBecon: boolean;
   /** Fiscal messages may be cleaned up without the status checks (H15). */
   fiscal: boolean;
+  /** H14: outgoing attachments travel with the message as berichtBijlagen (the receiving process takes them). */
+  sendsAttachments: boolean;
+  /** K4: the receiver takes one deposit per organisation and period (a second only as a declared resubmission). */
+  oncePerPeriod: boolean;
   label: string;
   labelNl: string;
   approval: ApprovalRules;

@@ -12,6 +12,8 @@ export const vatReturn = defineKind({
   identityType: 'Fi',
   filedWithBecon: true,
   fiscal: true,
+  sendsAttachments: false,
+  oncePerPeriod: false,
   label: 'VAT return',
   labelNl: 'Btw-aangifte',
   approval: {

@@ -14,6 +14,8 @@ export const vatSupplement = defineKind({
   identityType: 'Fi',
   filedWithBecon: true,
   fiscal: true,
+  sendsAttachments: false,
+  oncePerPeriod: false,
   label: 'VAT supplement',
   labelNl: 'Suppletieaangifte',
   approval: {

@@ -2,6 +2,7 @@
  * The XBRL content of a filing, built from an administration's figures or checked when it sends a ready instance:
  * pure (no I/O), so the API can run it off its event loop (`off-thread.ts`) and every failure names its box or field.
  */
+import type { OutgoingAttachment } from '../../domain/attachments';
 import { ValidationError } from '../../domain/errors';
 import { looksLikeUbl, refuseEInvoice } from '../../domain/filings';
 import { kindOf, type FilingKind } from '../../domain/kinds';
@@ -28,6 +29,8 @@ export interface FilingRequest {
   icpLines?: { countryCode: string; vatNumber: string; category: string; amount: string | number }[];
   /** A ready XBRL instance instead of figures; checked the same way. */
   instance?: string;
+  /** H14: files that go with the filing (base64), kept with the message; not part of the XBRL content. */
+  attachments?: OutgoingAttachment[];
   /** KvK annual report: the document information (and K2 adoption and signature data). */
   document?: {
     legalEntityName: string;
@@ -39,6 +42,12 @@ export interface FilingRequest {
     title?: string;
     adoptionDate?: string;
     signedBy?: { name?: string; role?: string; date?: string };
+    /**
+     * K4: a second deposit of a year, because of insurmountable inaccuracies in the first. Written as
+     * kvk-i:DocumentResubmissionDueToUnsurmountableInaccuracies "Ja" once the client adopts (BR-KVK-4.12: only an
+     * adopted report can be a resubmission); a ready instance must say the same.
+     */
+    resubmission?: boolean;
   };
 }
 

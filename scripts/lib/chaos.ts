@@ -87,7 +87,7 @@ function filingFor(obNumber: string, index: number): Record<string, unknown> {
     return { kind: 'vat-supplement', period: '2025', obNumber: `NL${obNumber}`, contact, figures: { turnover: { '1a': '1250' }, vat: { '1a': '262.50' } }, alreadyDeclared: '210' };
   }
   const quarter = quarters[(index < 2 ? index : index - 2) % quarters.length];
-  return { kind: 'vat-return', period: quarter, obNumber: `NL${obNumber}`, contact, figures: { turnover: { '1a': String(10_000 + index) }, vat: { '1a': String(2100 + index) } } };
+  return { kind: 'vat-return', period: quarter, obNumber: `NL${obNumber}`, contact, figures: { turnover: { '1a': String(10_000 + 100 * index) }, vat: { '1a': String(2100 + 21 * index) } } };
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

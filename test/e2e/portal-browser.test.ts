@@ -13,7 +13,9 @@ import { startTestContext, type TestContext } from '../helpers/temporal';
  */
 const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
 const now = new Date();
-const CURRENT_QUARTER = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+/** The latest month that has ended: a return is prepared once its period is over (OB3). */
+const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+const ENDED_MONTH = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMonth() + 1).padStart(2, '0')}`;
 const LAST_YEAR = now.getUTCFullYear() - 1;
 
 describe('client portal in a browser', () => {
@@ -45,7 +47,7 @@ describe('client portal in a browser', () => {
     const hub = await createTestHub(api);
     await enablePortal(api, hub, ['vat-return', 'kvk-annual-report']);
     const contactId = await addContactPerson(api, hub, hub.organisationId, 'Dirk Browser', `dirk.${hub.participant}@client.test`);
-    const toApprove = await postViaConnector(api, hub, vatReturnRequest(hub, CURRENT_QUARTER));
+    const toApprove = await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH));
     const toReject = await postViaConnector(api, hub, kvkRequest(hub, LAST_YEAR));
     const approveNumber = toApprove.json().number as number;
     const rejectNumber = toReject.json().number as number;
@@ -71,7 +73,7 @@ describe('client portal in a browser', () => {
     const waiting = page.locator('table.filings').first().locator('tr[data-filing]');
     await expect(waiting.count()).resolves.toBe(2);
 
-    await page.getByRole('link', { name: `VAT return ${CURRENT_QUARTER}` }).click();
+    await page.getByRole('link', { name: `VAT return ${ENDED_MONTH}` }).click();
     await page.waitForSelector('tr[data-box="1a"]');
     await expect(page.locator('tr[data-box="1a"]').textContent()).resolves.toContain('€ 10.000');
     await expect(page.locator('tr[data-box="5g"]').textContent()).resolves.toContain('€ 1.789');

@@ -259,9 +259,9 @@ describe('filing hub rules', () => {
     expect((await call(api, 'POST', url, { dryRun: true, olderThanDays: 10 })).json()).toMatchObject({ rule: 'H15' });
     // Nothing is 30 days old yet.
     expect((await call(api, 'POST', url, { dryRun: false })).json()).toMatchObject({ messageCount: 0 });
-    // Age the first message; mark the second as rejected (90): not a status cleanup may touch.
-    await ctx.pool.query(`UPDATE messages SET created_at = now() - interval '40 days' WHERE hub_id = $1`, [hub.hubId]);
-    await ctx.pool.query('UPDATE messages SET lifecycle = 90 WHERE hub_id = $1 AND number = $2', [hub.hubId, rejectedByClientLater.number]);
+    // Age both messages (made and last changed 40 days ago); mark the second as rejected (90): not a status cleanup may touch.
+    await ctx.pool.query(`UPDATE messages SET created_at = now() - interval '40 days', last_status_change_at = now() - interval '40 days' WHERE hub_id = $1`, [hub.hubId]);
+    await ctx.pool.query("UPDATE messages SET lifecycle = 90, last_status_change_at = now() - interval '40 days' WHERE hub_id = $1 AND number = $2", [hub.hubId, rejectedByClientLater.number]);
     const dry = (await call(api, 'POST', url, { dryRun: true })).json();
     expect(dry).toMatchObject({ dryRun: true, messageCount: 1, messageNumbers: [accepted.number] });
     expect(dry.attachmentCount).toBeGreaterThan(0);
@@ -269,7 +269,7 @@ describe('filing hub rules', () => {
     const real = (await call(api, 'POST', url, { dryRun: false })).json();
     expect(real).toMatchObject({ dryRun: false, messageCount: 1, messageNumbers: [accepted.number] });
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${accepted.number}`)).statusCode).toBe(404);
-    // The fiscal override cleans fiscal messages without the checks.
+    // The fiscal override cleans fiscal messages without the status check.
     const fiscal = (await call(api, 'POST', url, { dryRun: false, fiscalOverride: true })).json();
     expect(fiscal.messageNumbers).toEqual([rejectedByClientLater.number]);
     const { rows: records } = await ctx.pool.query('SELECT requested_by, dry_run, message_count, message_numbers FROM cleanup_records WHERE hub_id = $1 ORDER BY created_at', [hub.hubId]);

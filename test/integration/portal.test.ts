@@ -30,9 +30,13 @@ import { simulatorAdmin } from '../helpers/wus';
  */
 const now = new Date();
 const thisYear = now.getUTCFullYear();
-/** The current quarter: due at the end of the month after it, so no reminder is due yet (the first is 14 days before). */
-const FUTURE_QUARTER = `${thisYear}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
-const FUTURE_DUE = vatDueDate(parsePeriod(FUTURE_QUARTER));
+/**
+ * The latest month that has ended (a return is prepared once its period is over, OB3): due at the end of this month,
+ * so its due date is not past.
+ */
+const lastMonth = new Date(Date.UTC(thisYear, now.getUTCMonth() - 1, 1));
+const ENDED_MONTH = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMonth() + 1).padStart(2, '0')}`;
+const ENDED_MONTH_DUE = vatDueDate(parsePeriod(ENDED_MONTH));
 /** Due long ago: the latest client reminder and the escalation are due at once. */
 const PAST_QUARTER = `${thisYear - 1}-Q1`;
 
@@ -72,11 +76,11 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('A1: a VAT return waits at 30 until the client approves it in the portal, then goes 50 → 60 → 80', async () => {
     const { hub, cookie, contactId } = await portalHub();
-    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
 
     // Nothing is sent while the client has not decided.
     const waiting = (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json();
-    expect(waiting).toMatchObject({ lifecycle: 30, approvalRequired: true, dueDate: FUTURE_DUE, kenmerk: null });
+    expect(waiting).toMatchObject({ lifecycle: 30, approvalRequired: true, dueDate: ENDED_MONTH_DUE, kenmerk: null });
 
     // The list and the page show what the client approves: every box with its label, the amounts, the due date.
     const list = await portalGet(api, cookie, '/portal');
@@ -89,7 +93,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(page.body).toContain('data-box="1a"');
     expect(page.body).toContain('Leveringen/diensten belast met algemeen tarief (21 %)');
     expect(page.body).toContain('€ 10.000');
-    expect(page.body).toContain(`Due: ${FUTURE_DUE}`);
+    expect(page.body).toContain(`Due: ${ENDED_MONTH_DUE}`);
 
     const decided = await decideInPortal(api, cookie, id, 'approve');
     expect(decided.statusCode).toBe(303);
@@ -114,7 +118,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('A1: a rejection needs a reason, ends at 40 and nothing is sent; the administration is told', async () => {
     const { hub, cookie } = await portalHub();
-    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
 
     const noReason = await decideInPortal(api, cookie, id, 'reject', { reason: '  ' });
     expect(noReason.statusCode).toBe(409);
@@ -142,7 +146,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('A1: an approval is bound to the content the client saw; a stale hash is refused and nothing changes', async () => {
     const { hub, cookie } = await portalHub();
-    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
     const fields = formFields((await portalGet(api, cookie, `/portal/filings/${id}`)).body);
     const stale = await postDecision(api, cookie, id, { ...fields, decision: 'approve', contentSha256: 'f'.repeat(64) });
     expect(stale.statusCode).toBe(409);
@@ -159,9 +163,9 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('H11: a new version while the client reviews supersedes the old one; only the new one can be decided', async () => {
     const { hub, cookie } = await portalHub();
-    const first = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const first = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
     const oldFields = formFields((await portalGet(api, cookie, `/portal/filings/${first.id}`)).body);
-    const second = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER, { figures: { turnover: { '1a': '20000' }, vat: { '1a': '4200' }, inputTax: '0' } }));
+    const second = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH, { figures: { turnover: { '1a': '20000' }, vat: { '1a': '4200' }, inputTax: '0' } }));
     const oldState = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, first.number)).result();
     expect(oldState.phase).toBe('superseded');
     expect((await portalGet(api, cookie, `/portal/filings/${first.id}`)).statusCode).toBe(404);
@@ -179,7 +183,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const otherContact = await addContactPerson(api, hub, otherOrg.json().id, 'Bram Anders', `bram.${hub.participant}@other.test`);
     const otherCookie = await portalLogin(api, hub, otherContact);
 
-    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
     const fields = formFields((await portalGet(api, cookie, `/portal/filings/${id}`)).body);
     const otherList = await portalGet(api, otherCookie, '/portal');
     expect(otherList.body).not.toContain(id);
@@ -243,7 +247,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('A2: no annual supplement while a VAT return waits for approval; refused with the rule, nothing stored', async () => {
     const { hub } = await portalHub();
-    await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
     const before = await messageCount(ctx.pool, hub.hubId);
     const annual = await postViaConnector(api, hub, {
       kind: 'vat-supplement',
@@ -291,7 +295,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(refused.json().message).toMatch(/^K1: KvK documents go to KvK only after the client's review/);
   });
 
-  it('K3/K4: the client adopts, then approves; the deposit reaches 80; a second deposit of the year ends at 90', async () => {
+  it('K3/K4: the client adopts, then approves; the deposit reaches 80; a second deposit of the year is refused at preparation', async () => {
     const { hub, cookie } = await portalHub();
     const year = thisYear - 1;
     const { number, id } = await postAndWait(hub, kvkRequest(hub, year));
@@ -324,23 +328,13 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(final.digipoortStatus).toBe('500');
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json().lifecycleLabel).toBe('Deposited at KvK');
 
-    // The same year once more: KvK refuses it (year already deposited) → 90, final; a new filing is needed.
-    const again = await postAndWait(hub, kvkRequest(hub, year));
-    const againPage = formFields((await portalGet(api, cookie, `/portal/filings/${again.id}`)).body);
-    await postDecision(api, cookie, again.id, { ...againPage, decision: 'adopt' });
-    const adoptedAgain = formFields((await portalGet(api, cookie, `/portal/filings/${again.id}`)).body);
-    expect((await postDecision(api, cookie, again.id, { ...adoptedAgain, decision: 'approve' })).statusCode).toBe(303);
-    const refused = await sendReceiveUntil(api, hub, again.number, (f) => f.lifecycle === 90);
-    expect(refused.digipoortStatus).toBe('510');
-    const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${again.number}&level=F`)).json() as { text: string }[];
-    expect(log.map((e) => e.text)).toContain(
-      `lifecycle 60 → 90 (Digipoort 510): rejected by KvK (Het boekjaar ${year} is al gedeponeerd.); final, a new filing must be created and submitted`,
-    );
-    const refusedPage = await portalGet(api, cookie, `/portal/filings/${again.id}`);
-    expect(refusedPage.body).toContain(`KvK rejected KvK annual report ${year}: Het boekjaar ${year} is al gedeponeerd.. A new filing is needed`);
-    expect(refusedPage.body).toContain('data-lifecycle="90"');
-    const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, again.number)).result();
-    expect(state).toMatchObject({ phase: 'done', lifecycle: 90 });
+    // The same year once more: refused at preparation (K4), before the client sees it or KvK refuses it; nothing stored.
+    const storedBefore = await messageCount(ctx.pool, hub.hubId);
+    const again = await postViaConnector(api, hub, kvkRequest(hub, year));
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ rule: 'K4', field: 'document.resubmission' });
+    expect(again.json().message).toMatch(new RegExp(`^K4: the KvK annual report ${year} was already deposited at KvK through this hub \\(message ${number}, version 1, status 80 on `));
+    expect(await messageCount(ctx.pool, hub.hubId)).toBe(storedBefore);
   });
 
   it('deadlines: a filing offered late reminds the client and escalates to the accountant at once, by real mail', async () => {
@@ -427,7 +421,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
 
   it('an operator can decide for the client from the Web UI (signal); a stale one is logged and ignored', async () => {
     const { hub } = await portalHub();
-    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, FUTURE_QUARTER));
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
     const handle = ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, number));
     await handle.signal(clientDecisionSignal, { decision: 'approve', contentSha256: 'stale', via: 'operator' });
     const deadline = Date.now() + 10_000;

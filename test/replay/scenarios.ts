@@ -62,7 +62,9 @@ async function decide(ctx: TestContext, workflowId: string, decision: 'approve' 
 }
 
 const now = new Date();
-const currentQuarter = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+/** The latest month that has ended: a return is prepared once its period is over (OB3). */
+const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+const endedMonth = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMonth() + 1).padStart(2, '0')}`;
 
 export const HISTORY_SCENARIOS: HistoryScenario[] = [
   {
@@ -89,7 +91,7 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
     run: (ctx) =>
       withApi(ctx, async (api) => {
         const hub = await createTestHub(api);
-        const posted = await postViaConnector(api, hub, vatReturnRequest(hub, currentQuarter));
+        const posted = await postViaConnector(api, hub, vatReturnRequest(hub, endedMonth));
         const number = posted.json().number as number;
         await sendReceiveUntil(api, hub, number, (f) => f.lifecycle === 80);
         const workflowId = filingWorkflowId(hub.participant, number);
@@ -98,15 +100,15 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
       }),
   },
   {
-    // Portal approval with reminder timers pending (due at the end of the month after this quarter), then sent.
+    // Portal approval with reminder timers pending (the latest ended month, due at the end of this month), then sent.
     name: 'filing-vat-portal-approved-v1',
     run: (ctx) =>
       withApi(ctx, async (api) => {
         const hub = await createTestHub(api);
         await enablePortal(api, hub, ['vat-return']);
         await addContactPerson(api, hub, hub.organisationId, 'Recorded Client', `recorded.${hub.participant}@client.test`);
-        if (vatDueDate(parsePeriod(currentQuarter)) <= now.toISOString().slice(0, 10)) throw new Error('the current quarter must be due later');
-        const { number, workflowId } = await offered(ctx, api, hub, vatReturnRequest(hub, currentQuarter));
+        if (vatDueDate(parsePeriod(endedMonth)) <= now.toISOString().slice(0, 10)) throw new Error('the latest ended month must be due later (record on another day)');
+        const { number, workflowId } = await offered(ctx, api, hub, vatReturnRequest(hub, endedMonth));
         await decide(ctx, workflowId, 'approve');
         await sendReceiveUntil(api, hub, number, (f) => f.lifecycle === 80);
         await ctx.client.workflow.getHandle(workflowId).result();
@@ -149,7 +151,7 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
     run: (ctx) =>
       withApi(ctx, async (api) => {
         const hub = await createTestHub(api);
-        const posted = await postViaConnector(api, hub, vatReturnRequest(hub, currentQuarter));
+        const posted = await postViaConnector(api, hub, vatReturnRequest(hub, endedMonth));
         const number = posted.json().number as number;
         await sendReceiveUntil(api, hub, number, (f) => f.deliveryState === 'submitted');
         await new Promise((r) => setTimeout(r, 2500));

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
-import { ValidationError } from '../../domain/errors';
+import { RuleViolation, ValidationError } from '../../domain/errors';
+import { parsePeriod } from '../../domain/periods';
 import {
   aggregateIcp,
+  assertVatPlausible,
+  vatPlausibilityProblems,
   checkVatReturn,
   deriveSupplement,
   EU_VAT_PREFIXES,
@@ -255,6 +258,53 @@ describe('checkVatReturn', () => {
       const { errors } = checkVatReturn(junk as never);
       expect(errors.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('vatPlausibilityProblems (OB1–OB3)', () => {
+  const q1 = { period: parsePeriod('2026-Q1'), today: '2026-04-01' };
+
+  it('accepts rate-consistent whole-euro boxes, the rounding of the form included (§1.5)', () => {
+    expect(vatPlausibilityProblems(amounts({ '1a': 10_000, '1b': 1_000 }, { '1a': 2_100, '1b': 90 }), q1)).toEqual([]);
+    // 1 250 × 21 % = 262.50 → 262 (the reference's worked example), and one euro either way.
+    expect(vatPlausibilityProblems(amounts({ '1a': 1_250 }, { '1a': 262 }), q1)).toEqual([]);
+    expect(vatPlausibilityProblems(amounts({ '1a': 100 }, { '1a': 22 }), q1)).toEqual([]);
+    expect(vatPlausibilityProblems(amounts({ '1a': 100 }, { '1a': 20 }), q1)).toEqual([]);
+    // Boxes without one rate: anything up to 21 % (VB-01's 4a 1 200 / 0 included).
+    expect(vatPlausibilityProblems(amounts({ '4a': 1_200, '2a': 1_000 }, { '2a': 90 }), q1)).toEqual([]);
+  });
+
+  it('OB1: the VAT of a rate box must agree with its turnover beyond one euro', () => {
+    expect(vatPlausibilityProblems(amounts({ '1a': 100 }, { '1a': 50 }), q1)).toEqual([
+      { rule: 'OB1', field: 'vat.1a', message: expect.stringMatching(/^box 1a: the VAT 50 does not agree with 21 % of the turnover 100 \(21,/) },
+    ]);
+    expect(vatPlausibilityProblems(amounts({ '1a': 100 }, { '1a': 23 }), q1).map((p) => p.field)).toEqual(['vat.1a']);
+    // The reference's VB-01 example (1b 1 500 / 90 = 6 %) is test data: the hub refuses it at preparation.
+    expect(vatPlausibilityProblems(amounts({ '1b': 1_500 }, { '1b': 90 }), q1).map((p) => `${p.rule} ${p.field}`)).toEqual(['OB1 vat.1b']);
+    expect(vatPlausibilityProblems(amounts({ '4b': 1_000 }, { '4b': 212 }), q1).map((p) => `${p.rule} ${p.field}`)).toEqual(['OB1 vat.4b']);
+  });
+
+  it('OB2: no negative turnover, VAT or input tax; OB3: the period must have ended', () => {
+    expect(vatPlausibilityProblems(amounts({ '1a': -1_000 }, { '1a': -210 }), q1).map((p) => `${p.rule} ${p.field}`)).toEqual(['OB2 turnover.1a', 'OB2 vat.1a']);
+    expect(vatPlausibilityProblems(amounts({}, {}, { '5b': -5, '5g': 5 }), q1).map((p) => `${p.rule} ${p.field}`)).toEqual(['OB2 5b']);
+    // A refund (negative 5g) is fine.
+    expect(vatPlausibilityProblems(amounts({}, {}, { '5b': 50 }), q1)).toEqual([]);
+    expect(vatPlausibilityProblems(amounts({}, {}), { ...q1, today: '2026-03-31' })).toEqual([
+      { rule: 'OB3', field: 'period', message: 'the period ends on 2026-03-31: a return can be prepared from the day after (today is 2026-03-31)' },
+    ]);
+  });
+
+  it('assertVatPlausible names the first rule and box and lists every problem', () => {
+    let error: unknown;
+    try {
+      assertVatPlausible(amounts({ '1a': 100, '1b': -10 }, { '1a': 50 }), q1);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(RuleViolation);
+    expect(error).toMatchObject({ rule: 'OB2', field: 'turnover.1b' });
+    expect((error as Error).message).toMatch(/^OB2: box 1b: the turnover is -10; .*; OB1: box 1a: the VAT 50/);
+    expect(() => assertVatPlausible(amounts({ '1a': 100 }, { '1a': 21 }), q1)).not.toThrow();
   });
 });
 

@@ -1,6 +1,7 @@
 /** Reading the amounts of a filing request (euros as text or number) into cents, naming the field of a bad one. */
 import { ValidationError } from '../../../domain/errors';
-import { TURNOVER_BOXES, VAT_AMOUNT_BOXES, parseEuroAmountToCents, type VatFigures } from '../../../domain/vat';
+import type { TaxPeriod } from '../../../domain/periods';
+import { TURNOVER_BOXES, VAT_AMOUNT_BOXES, assertVatPlausible, parseEuroAmountToCents, type VatFigures, type VatReturnAmounts } from '../../../domain/vat';
 import type { FilingRequest } from '../filing-content';
 
 export function euros(value: string | number | undefined, field: string): number | undefined {
@@ -23,4 +24,18 @@ export function vatFigures(request: FilingRequest): VatFigures {
     vat[box as (typeof VAT_AMOUNT_BOXES)[number]] = euros(value, `figures.vat.${box}`);
   }
   return { turnover, vat, '5b': euros(figures.inputTax, 'figures.inputTax') ?? 0 };
+}
+
+/** The Dutch calendar date of `now` (`YYYY-MM-DD`): a period ends at midnight in the Netherlands. */
+function dutchDate(now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/**
+ * The one check of a VAT return's or supplement's amounts before anything is stored, built or read alike: the
+ * domain's plausibility rules OB1–OB3 (domain/vat.ts).
+ */
+export function plausible(amounts: VatReturnAmounts, period: TaxPeriod, now: Date): VatReturnAmounts {
+  assertVatPlausible(amounts, { period, today: dutchDate(now) });
+  return amounts;
 }

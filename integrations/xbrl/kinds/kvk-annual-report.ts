@@ -52,6 +52,15 @@ export const kvkAnnualReportContent: KindContent = {
     if (!read.info.adopted || read.info.adoptionDate !== document.adoptionDate) {
       throw new RuleViolation('K2', `a ready annual report must record its adoption (DocumentAdoptionStatus Ja, adopted on ${document.adoptionDate})`);
     }
+    if ((read.info.resubmission === true) !== (document.resubmission === true)) {
+      throw new RuleViolation(
+        'K4',
+        `the ready annual report ${read.info.resubmission === true ? 'declares' : 'does not declare'} itself a resubmission ` +
+          `(DocumentResubmissionDueToUnsurmountableInaccuracies) but document.resubmission is ${document.resubmission === true ? 'true' : 'not true'}: they must agree`,
+        'invalid',
+        'document.resubmission',
+      );
+    }
   },
   portalView: (f) => {
     const d = f.input?.document ?? {};

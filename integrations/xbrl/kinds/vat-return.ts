@@ -3,15 +3,15 @@ import { parsePeriod } from '../../../domain/periods';
 import { roundVatReturn } from '../../../domain/vat';
 import { OB_SCHEME } from '../header';
 import { buildVatReturnInstance, readVatReturnInstance } from '../vat-return';
-import { vatFigures } from './figures';
+import { plausible, vatFigures } from './figures';
 import type { KindContent } from './types';
 
 export const vatReturnContent: KindContent = {
   entityScheme: OB_SCHEME,
-  build: (request, { identifier, period, header }) =>
-    buildVatReturnInstance({ obNumber: identifier, period, amounts: roundVatReturn(vatFigures(request)), header }),
-  checkReady: (instance, _request, { identifier, period }) => {
-    readVatReturnInstance(instance, { obNumber: identifier, period });
+  build: (request, { identifier, period, now, header }) =>
+    buildVatReturnInstance({ obNumber: identifier, period, amounts: plausible(roundVatReturn(vatFigures(request)), period, now), header }),
+  checkReady: (instance, _request, { identifier, period, now }) => {
+    plausible(readVatReturnInstance(instance, { obNumber: identifier, period }).amounts, period, now);
   },
   portalView: (f) => {
     if (!f.contentXml) return undefined;
