@@ -20,8 +20,7 @@ import {
   MANDATE_ROLE,
   type MandatePurpose,
 } from '../integrations/mandates/format';
-import { CertificateError } from '../integrations/pki/pkcs12';
-import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
+import { usableClient, type WusClientPool } from '../integrations/wus/client-pool';
 import type { WusClient } from '../integrations/wus/client';
 import { WusFault, WusRequestError, WusSecurityError, WusTransportError } from '../integrations/wus/errors';
 import type { StatusResultaat } from '../integrations/wus/types';
@@ -165,23 +164,9 @@ export function createMandateActivities(deps: MandateActivityDeps) {
     if (message.purpose === 'activate') await log(db, m, 'receive', 'F', `activation code not accepted: ${reason}`);
   }
 
-  /**
-   * The WUS client of a certificate, or why it cannot be used: expired or not yet valid (C7), deleted, or its sealed
-   * file does not open. Retrying cannot help with any of those, so they are answers, not retried errors.
-   */
-  async function openClient(certificateId: string): Promise<{ client: WusClient; problem?: undefined } | { client?: undefined; problem: string }> {
-    try {
-      return { client: (await deps.wus.clientFor(certificateId)).client };
-    } catch (err) {
-      if (err instanceof CertificateNotUsable) return { problem: err.message };
-      if (err instanceof CertificateError) return { problem: `C7: certificate ${certificateId} cannot be used: ${err.message}` };
-      throw err;
-    }
-  }
-
   /** A send that cannot start: nothing went out, so the failure is definite and on the record. */
   async function clientForSend(message: MandateMessageRow, attempt: AttemptRow): Promise<WusClient> {
-    const opened = await openClient(message.certificate_id);
+    const opened = await usableClient(deps.wus, message.certificate_id);
     if (opened.client) return opened.client;
     await inTransaction(deps.pool, async (db) => {
       const m = await load(db, message.mandate_id, true);
@@ -259,7 +244,7 @@ export function createMandateActivities(deps: MandateActivityDeps) {
    * window is its own; none after the grace period proves it never arrived (domain/reconcile.ts).
    */
   async function reconcile(message: MandateMessageRow, m: MandateRow, attempt: AttemptRow): Promise<string | 'absent'> {
-    const opened = await openClient(attempt.certificate_id ?? message.certificate_id);
+    const opened = await usableClient(deps.wus, attempt.certificate_id ?? message.certificate_id);
     // The attempt may have reached Digipoort: without a usable certificate nobody can tell, so a person decides.
     if (!opened.client) return needsHuman(message, m, attempt, `Digipoort cannot be asked about it: ${opened.problem}`);
     const decision = await reconcileOnDigipoort(opened.client, deps.pool, attempt, { callTimeoutMs: deps.wus.timeoutMs, now: now(), signal: Context.current().cancellationSignal });
@@ -389,7 +374,7 @@ export function createMandateActivities(deps: MandateActivityDeps) {
     // A revocation or rejection is final for its message: its process has nothing more to say.
     const messages = (await messagesOf(deps.pool, mandateId)).filter((x) => x.delivery_state === 'submitted' && x.kenmerk && !(x.outcome && x.purpose !== 'request'));
     if (messages.length === 0) return;
-    const opened = await openClient(mandate.certificate_id);
+    const opened = await usableClient(deps.wus, mandate.certificate_id);
     if (!opened.client) return reportCheckProblem(mandate, opened.problem);
     const results: { message: MandateMessageRow; statuses: StatusResultaat[] }[] = [];
     for (const message of messages) {

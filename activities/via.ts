@@ -6,10 +6,8 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
 import { storeViaData, viaDataVersionOfRetrieval, viaRetrievalById, type ViaRetrievalRow } from '../db/repositories/via';
-import { CertificateError } from '../integrations/pki/pkcs12';
 import { buildViaRequest, VIA_BERICHTSOORT, VIA_IDENTITY_TYPE, VIA_ROLE, viaAnswerOf, ViaAnswerError, viaFileName, type ViaAnswer } from '../integrations/via/format';
-import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
-import type { WusClient } from '../integrations/wus/client';
+import { usableClient, type WusClientPool } from '../integrations/wus/client-pool';
 import { WusFault, WusRequestError, WusSecurityError, WusTransportError } from '../integrations/wus/errors';
 import type { StatusResultaat } from '../integrations/wus/types';
 import { withHeartbeat } from './heartbeat';
@@ -95,17 +93,6 @@ export function createViaActivities(deps: ViaActivityDeps) {
     });
   }
 
-  /** The WUS client of a certificate, or why it cannot be used (expired, deleted, its sealed file does not open). */
-  async function openClient(certificateId: string): Promise<{ client: WusClient; problem?: undefined } | { client?: undefined; problem: string }> {
-    try {
-      return { client: (await deps.wus.clientFor(certificateId)).client };
-    } catch (err) {
-      if (err instanceof CertificateNotUsable) return { problem: err.message };
-      if (err instanceof CertificateError) return { problem: `C7: certificate ${certificateId} cannot be used: ${err.message}` };
-      throw err;
-    }
-  }
-
   /**
    * Sends the request. A VIA request only asks: it changes nothing at the tax authority, so an attempt without a clear
    * answer (no connection, HTTP 503, a reset) is followed by the next attempt with its own aanleverkenmerk instead of
@@ -134,7 +121,7 @@ export function createViaActivities(deps: ViaActivityDeps) {
     });
     if (!intent) return;
     const r = intent;
-    const opened = await openClient(r.certificate_id);
+    const opened = await usableClient(deps.wus, r.certificate_id);
     if (!opened.client) return fail(r, 'send message', `not sent: ${opened.problem}`);
     try {
       const { result } = await opened.client.aanleveren(
@@ -181,7 +168,7 @@ export function createViaActivities(deps: ViaActivityDeps) {
   async function check(retrievalId: string): Promise<void> {
     const r = await load(deps.pool, retrievalId);
     if (r.state !== 'submitted' || !r.kenmerk) return;
-    const opened = await openClient(r.certificate_id);
+    const opened = await usableClient(deps.wus, r.certificate_id);
     if (!opened.client) return reportCheckProblem(r, opened.problem);
     let statuses: StatusResultaat[];
     try {

@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -25,6 +24,7 @@ import {
   type RunbookStepKey,
   type RunbookStepProgress,
 } from '../domain/runbooks';
+import { mandateWaitOptions, reasonOf } from './activity-options';
 import { askMandateToRevoke, startMandateWorkflow } from './mandate-revocation';
 import { CertificatesAttribute, HubAttribute, RunbookKindAttribute, RunbookProgressAttribute, RunbookStepAttribute } from './search-attributes';
 
@@ -90,17 +90,7 @@ const stepActivities = proxyActivities<RunbookActivities>({
 });
 
 /** Waiting for mandates is a poll: retried with backoff until they arrive, for at most a week. */
-const waiting = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '7 days',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 1.5 },
-});
-
-function reasonOf(err: unknown): string {
-  if (err instanceof ActivityFailure) return err.cause?.message ?? err.message;
-  if (err instanceof ApplicationFailure) return err.message;
-  return String(err);
-}
+const waiting = proxyActivities<RunbookActivities>(mandateWaitOptions);
 
 function inBatches<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];

@@ -1,7 +1,8 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ClientDepartureActivities, DepartureProgress } from '../activities/client-departures';
 import type { MandateTarget, RunbookActivities } from '../activities/runbooks';
 import { departureMarkdown } from '../domain/client-departures';
+import { mandateWaitOptions, reasonOf } from './activity-options';
 import { askMandateToRevoke } from './mandate-revocation';
 import { HubAttribute, OrganisationAttribute } from './search-attributes';
 
@@ -27,17 +28,7 @@ const quick = proxyActivities<ClientDepartureActivities>({
 });
 
 /** Waiting for the revocations is a poll (the runbooks' own), retried with backoff for at most a week. */
-const waiting = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '7 days',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 1.5 },
-});
-
-function reasonOf(err: unknown): string {
-  if (err instanceof ActivityFailure) return err.cause?.message ?? err.message;
-  if (err instanceof ApplicationFailure) return err.message;
-  return String(err);
-}
+const waiting = proxyActivities<RunbookActivities>(mandateWaitOptions);
 
 export async function clientDeparture(input: ClientDepartureInput): Promise<DepartureProgress> {
   const progress: DepartureProgress = { phase: 'ending-portal-access', total: 0, settled: 0, reason: null };

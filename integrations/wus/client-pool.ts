@@ -4,6 +4,7 @@ import type { Pool } from '../../db/pool';
 import type { SealingKey } from '../../lib/sealing';
 import { openStoredCertificate, type StoredCertificate } from '../pki/certificate-store';
 import { pemBlocks } from '../pki/pem';
+import { CertificateError } from '../pki/pkcs12';
 import { WusClient } from './client';
 
 /** C7: an expired (or not yet valid) certificate is never used. */
@@ -77,5 +78,19 @@ export class WusClientPool {
   close(): void {
     for (const { client } of this.clients.values()) client.close();
     this.clients.clear();
+  }
+}
+
+/**
+ * The WUS client of a certificate, or why it cannot be used: expired or not yet valid (C7), deleted, or its sealed
+ * file does not open. Retrying cannot help with any of those, so they are answers, not retried errors.
+ */
+export async function usableClient(pool: WusClientPool, certificateId: string): Promise<{ client: WusClient; problem?: undefined } | { client?: undefined; problem: string }> {
+  try {
+    return { client: (await pool.clientFor(certificateId)).client };
+  } catch (err) {
+    if (err instanceof CertificateNotUsable) return { problem: err.message };
+    if (err instanceof CertificateError) return { problem: `C7: certificate ${certificateId} cannot be used: ${err.message}` };
+    throw err;
   }
 }
