@@ -47,6 +47,8 @@ import contactPersonRoutes from './routes/contact-persons';
 import portalTokenRoutes from './routes/portal-tokens';
 import portalRoutes from './routes/portal';
 import emailOutboxRoutes from './routes/email-outbox';
+import staffAccountRoutes from './routes/staff-accounts';
+import consolePlugin, { CONSOLE_PREFIX } from './console';
 
 export interface AppDeps {
   pool: Pool;
@@ -72,6 +74,9 @@ export interface AppDeps {
   maxEventLoopDelayMs?: number;
   /** Worker threads for CPU-heavy content work (default: the cores less one, at least one). */
   offThreadMaxThreads?: number;
+  /** Staff console: hours a session lasts (default 8) and sign-in attempts per client address and minute (default 10). */
+  staffSessionHours?: number;
+  staffSignInAttemptsPerMinute?: number;
 }
 
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
@@ -139,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'contact persons', description: 'Contact persons of client organisations who approve in the portal' },
         { name: 'portal access', description: 'Single-use portal links for contact persons (A3) and the e-mail outbox' },
         { name: 'portal', description: 'The client portal: HTML pages where clients approve, reject or adopt (A1, K3)' },
+        { name: 'staff console', description: 'The staff console at /staff: accounts, sign-in and the pages of the accountant (HTML)' },
       ],
     },
   });
@@ -187,6 +193,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     offThread,
     secureCookies: deps.publicUrl.startsWith('https:'),
     loginAttemptsPerMinute: deps.portalLoginAttemptsPerMinute,
+  });
+  await app.register(staffAccountRoutes, { pool });
+  await app.register(consolePlugin, {
+    prefix: CONSOLE_PREFIX,
+    deps: filingDeps,
+    secureCookies: deps.publicUrl.startsWith('https:'),
+    keyMaterial: deps.certificateMasterKeys,
+    sessionHours: deps.staffSessionHours,
+    signInAttemptsPerMinute: deps.staffSignInAttemptsPerMinute,
   });
   await app.register(operatorRoutes, { pool, secureCookies: deps.publicUrl.startsWith('https:'), webUiUpstream: deps.temporalUiUpstream });
   await app.register(codecRoutes, {

@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   mkdirSync(path.join(dist, 'db'), { recursive: true });
   cpSync(path.join(root, 'db', 'migrations'), path.join(dist, 'db', 'migrations'), { recursive: true });
+  // The staff console's templates and assets are read at run time next to the compiled code.
+  cpSync(path.join(root, 'api', 'views'), path.join(dist, 'api', 'views'), { recursive: true });
+  cpSync(path.join(root, 'api', 'assets'), path.join(dist, 'api', 'assets'), { recursive: true });
   // The entry of the API's worker threads is plain JavaScript (it loads the compiled tasks beside it).
   cpSync(path.join(root, 'api', 'services', 'off-thread-worker.cjs'), path.join(dist, 'api', 'services', 'off-thread-worker.cjs'));
   const bundle = await bundleWorkflows();

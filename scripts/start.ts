@@ -19,6 +19,7 @@ import { portIsFree } from './lib/ports';
 import { loadLocalSecrets, saveLocalSecrets, staffTokenIsValid } from './lib/local-secrets';
 import { ensureLocalPki } from './lib/local-pki';
 import { DEMO, demoPortalLink, seedDemo } from './lib/demo-seed';
+import { demoStaffAccount } from './lib/demo-staff-account';
 import { resolveTemporalCli, startDevServer, waitForTemporal } from './lib/temporal-dev-server';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -199,6 +200,8 @@ async function main(): Promise<void> {
     }
     // Links are single use: a new one for the demo client at every start (the token is printed, never logged).
     const portalLink = pki ? await demoPortalLink({ apiUrl: `http://127.0.0.1:${port}`, staffToken: secrets.staffToken! }) : undefined;
+    // The demo hub's accountant in the staff console: a fresh password at every start (printed, never stored in plain).
+    const consoleAccount = pki ? await demoStaffAccount(databaseUrl) : undefined;
 
     const tokenFile = path.relative(ROOT, path.join(dataDir, 'staff-token'));
     const pkiPath = pki ? path.relative(ROOT, pki.dir) : undefined;
@@ -225,6 +228,13 @@ async function main(): Promise<void> {
               `  ${portalLink}`,
               `  VAT return ${DEMO.waitingReturn.period} waits there at lifecycle 30: approve it and it goes 50 → 60 → 80`,
               `  (staff API: curl -H "Authorization: Bearer $(cat ${tokenFile})" ${publicUrl}/api/hubs/${DEMO.participant}/filings/1)`,
+            ]
+          : []),
+        ...(consoleAccount
+          ? [
+              '',
+              `Staff console of the demo hub ${DEMO.participant} (Dutch; English at the top right):`,
+              `  ${publicUrl}/staff   sign in as ${consoleAccount.email} with password ${consoleAccount.password} (new at every start)`,
             ]
           : []),
         ...(pki && secrets.connectorToken

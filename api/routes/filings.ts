@@ -1,16 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { RuleViolation, ValidationError } from '../../domain/errors';
-import { assertResettable } from '../../domain/filings';
 import { inTransaction } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
-import { attachments, messageByNumber, recordSubmission, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { approvalDecisions, attachments, filingVersions, listFilings, messageByNumber, recordSubmission, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
 import { attemptsOf, attemptView, KenmerkClaimed, settleByPerson } from '../../db/repositories/submission-attempts';
 import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/filing';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { FilingDetailSchema, FilingRequestSchema, MessageSchema } from '../schemas/hubs';
-import { prepareFiling, restartFilingWorkflow, type FilingServiceDeps } from '../services/filings';
+import { prepareFiling, resetFiling, type FilingServiceDeps } from '../services/filings';
 import { messageView } from '../services/views';
 
 const NumberParams = Type.Object({ participant: Type.String(), number: MessageNumber });
@@ -80,37 +79,11 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
       },
     },
     async (request) => {
-      const q = request.query;
-      const { rows } = await pool.query<MessageRow>(
-        `SELECT * FROM messages WHERE hub_id = $1 AND direction = 'outgoing'
-            AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR period = $3) AND ($4::int IS NULL OR lifecycle = $4)
-            AND ($5::text IS NULL OR delivery_state = $5) AND ($6::uuid IS NULL OR organisation_id = $6)
-            AND ($7::uuid IS NULL OR administration_id = $7)
-          ORDER BY number DESC LIMIT $8 OFFSET $9`,
-        [request.hub!.id, q.kind ?? null, q.period ?? null, q.lifecycle ?? null, q.deliveryState ?? null, q.organisationId ?? null, q.administrationId ?? null, q.limit, q.offset],
-      );
+      const { limit, offset, ...filter } = request.query;
+      const rows = await listFilings(pool, request.hub!.id, filter, { limit, offset });
       return rows.map((r) => messageView(toMessage(r)));
     },
   );
-
-  async function decisionsOf(messageId: string) {
-    const { rows } = await pool.query<{
-      decision: 'approved' | 'rejected' | 'adopted'; reason: string | null; content_sha256: string; decided_via: 'portal' | 'operator'; name: string | null; decided_at: Date;
-    }>(
-      `SELECT d.decision, d.reason, d.content_sha256, d.decided_via, c.name, d.decided_at
-         FROM approval_decisions d LEFT JOIN contact_persons c ON c.id = d.contact_person_id
-        WHERE d.message_id = $1 ORDER BY d.decided_at, d.id`,
-      [messageId],
-    );
-    return rows.map((r) => ({
-      decision: r.decision,
-      reason: r.reason,
-      contentSha256: r.content_sha256,
-      decidedVia: r.decided_via,
-      contactPerson: r.name,
-      decidedAt: r.decided_at.toISOString(),
-    }));
-  }
 
   app.get(
     '/api/hubs/:participant/filings/:number',
@@ -126,17 +99,13 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
     },
     async (request) => {
       const row = await load(request.hub!.id, request.params.number);
-      const { rows: versions } = await pool.query<{ number: string; version: number; lifecycle: number | null; delivery_state: string; do_not_send: boolean }>(
-        'SELECT number, version, lifecycle, delivery_state, do_not_send FROM messages WHERE filing_key = $1 ORDER BY version',
-        [row.filing_key],
-      );
       return {
         ...messageView(toMessage(row)),
         statuses: await statusHistory(pool, row.id),
         attempts: (await attemptsOf(pool, { messageId: row.id })).map(attemptView),
         attachments: await attachments(pool, row.id),
-        versions: versions.map((v) => ({ number: Number(v.number), version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state, doNotSend: v.do_not_send })),
-        decisions: await decisionsOf(row.id),
+        versions: await filingVersions(pool, row.filing_key),
+        decisions: await approvalDecisions(pool, row.id),
       };
     },
   );
@@ -200,25 +169,7 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
       },
     },
     async (request, reply) => {
-      const hub = request.hub!;
-      const row = await inTransaction(pool, async (client) => {
-        const current = await messageByNumber(client, hub.id, request.params.number, true);
-        if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${request.params.number}`);
-        const { rows: latest } = await client.query<{ version: number }>('SELECT max(version) AS version FROM messages WHERE filing_key = $1', [current.filing_key]);
-        assertResettable(
-          { version: current.version, lifecycle: current.lifecycle ?? 0, deliveryState: current.delivery_state, doNotSend: current.do_not_send },
-          latest[0].version,
-        );
-        const { rows } = await client.query<MessageRow>(
-          `UPDATE messages SET delivery_state = 'ready', lifecycle = 50, do_not_send = false, digipoort_status = NULL, digipoort_status_at = NULL,
-                  attempt_started_at = NULL, workflow_closed_at = NULL, last_status_change_at = now()
-            WHERE id = $1 RETURNING *`,
-          [current.id],
-        );
-        await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, messageId: current.id, messageNumber: Number(current.number), step: 'reset', level: 'I', text: `status reset by ${request.staff?.name}: sending again (H10)` });
-        return rows[0];
-      });
-      await restartFilingWorkflow(deps, hub, row);
+      const row = await resetFiling(deps, request.hub!, request.params.number, request.staff?.name ?? 'staff');
       return reply.status(202).send(messageView(toMessage(row)));
     },
   );

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from '../../db/pool';
-import { writeLog } from '../../db/repositories/communication-log';
-import { statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { listMessages, resolveOnbMessage, statusHistory, toMessage } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { MessageSchema, StatusEventSchema } from '../schemas/hubs';
@@ -35,13 +34,7 @@ const messages: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }
       },
     },
     async (request) => {
-      const q = request.query;
-      const { rows } = await pool.query<MessageRow>(
-        `SELECT * FROM messages WHERE hub_id = $1 AND ($2::text IS NULL OR direction = $2) AND ($3::text IS NULL OR subtype = $3)
-            AND (NOT $4 OR (subtype = 'ONB' AND resolved_at IS NULL))
-          ORDER BY number DESC LIMIT $5`,
-        [request.hub!.id, q.direction ?? null, q.subtype ?? null, q.unresolved ?? false, q.limit],
-      );
+      const rows = await listMessages(pool, request.hub!.id, request.query);
       return Promise.all(rows.map(async (r) => ({ ...messageView(toMessage(r)), statuses: await statusHistory(pool, r.id) })));
     },
   );
@@ -60,15 +53,9 @@ const messages: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }
       },
     },
     async (request) => {
-      const hub = request.hub!;
-      const { rows } = await pool.query<MessageRow>(
-        `UPDATE messages SET resolution = $3, resolved_at = now()
-          WHERE hub_id = $1 AND number = $2 AND subtype = 'ONB' AND resolved_at IS NULL RETURNING *`,
-        [hub.id, request.params.number, `${request.staff?.name}: ${request.body.note}`],
-      );
-      if (!rows[0]) throw new HttpError(404, 'no unresolved ONB message with that number');
-      await writeLog(pool, { hubId: hub.id, environment: hub.environmentCode, messageId: rows[0].id, messageNumber: request.params.number, step: 'process message', level: 'I', text: `ONB message resolved by ${request.staff?.name}: ${request.body.note}` });
-      return messageView(toMessage(rows[0]));
+      const resolved = await resolveOnbMessage(pool, request.hub!, request.params.number, request.staff?.name ?? 'staff', request.body.note);
+      if (!resolved) throw new HttpError(404, 'no unresolved ONB message with that number');
+      return messageView(toMessage(resolved));
     },
   );
 };

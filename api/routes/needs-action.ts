@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { RuleViolation } from '../../domain/errors';
 import { findKind } from '../../domain/kinds';
 import { findHub, findHubById } from '../../db/repositories/hubs';
-import { toMessage, type MessageRow } from '../../db/repositories/messages';
+import { needsActionMessages, toMessage, type MessageRow } from '../../db/repositories/messages';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { MessageSchema } from '../schemas/hubs';
@@ -46,11 +46,7 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
       },
     },
     async (request) => {
-      const { rows } = await pool.query<MessageRow>(
-        `SELECT m.* FROM messages m LEFT JOIN administrations a ON a.id = m.administration_id
-          WHERE m.delivery_state IN ('held', 'needs_human') AND ($1::uuid IS NULL OR a.hub_id = $1 OR m.hub_id = $1) ORDER BY m.created_at`,
-        [request.staff?.hubId ?? null],
-      );
+      const rows = await needsActionMessages(pool, request.staff?.hubId ?? null);
       return rows.map((r) => messageView(toMessage(r)));
     },
   );

@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import { RuleViolation } from '../../domain/errors';
 import type { Pool } from '../../db/pool';
-import { acquireSendReceiveLock, releaseSendReceiveLock } from '../../db/repositories/send-receive-locks';
-import { sendReceive, sendReceiveWorkflowId } from '../../workflows/send-receive';
-import { HubAttribute } from '../../workflows/search-attributes';
 import { ErrorResponse } from '../schemas/common';
+import { startSendReceive } from '../services/send-receive';
 
 /** H8: send and receive on demand. One run per hub at a time; a second request while one runs gets 409. */
 const sendReceiveRoute: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue: string }> = async (app, { pool, temporal, taskQueue }) => {
@@ -25,27 +21,7 @@ const sendReceiveRoute: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client
         response: { 202: Type.Object({ runId: Type.String(), workflowId: Type.String() }), 409: ErrorResponse },
       },
     },
-    async (request, reply) => {
-      const hub = request.hub!;
-      const runId = randomUUID();
-      if (!(await acquireSendReceiveLock(pool, hub.id, runId))) {
-        throw new RuleViolation('H8', `send/receive is already running for hub ${hub.participantNumber}`, 'conflict');
-      }
-      const workflowId = sendReceiveWorkflowId(hub.participantNumber, runId);
-      try {
-        await temporal.workflow.start(sendReceive, {
-          workflowId,
-          taskQueue,
-          args: [{ hubId: hub.id, participant: hub.participantNumber, trigger: 'api', lockRunId: runId }],
-          staticSummary: `Send/receive for hub ${hub.participantNumber} (requested by ${request.staff?.name})`,
-          typedSearchAttributes: [{ key: HubAttribute, value: hub.participantNumber }],
-        });
-      } catch (err) {
-        await releaseSendReceiveLock(pool, hub.id, runId);
-        throw err;
-      }
-      return reply.status(202).send({ runId, workflowId });
-    },
+    async (request, reply) => reply.status(202).send(await startSendReceive({ pool, temporal, taskQueue }, request.hub!, request.staff?.name ?? 'staff')),
   );
 };
 

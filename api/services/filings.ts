@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ValidationError, RuleViolation } from '../../domain/errors';
+import { HttpError } from '../plugins/errors';
 import {
   E_INVOICE_KIND,
   FILING_KINDS,
@@ -9,6 +10,7 @@ import {
   isFilingKind,
   refuseEInvoice,
   versionsToSupersede,
+  assertResettable,
   type FilingKind,
   type DeliveryState,
 } from '../../domain/filings';
@@ -16,7 +18,7 @@ import { formatPeriod, parsePeriod, type TaxPeriod } from '../../domain/periods'
 import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repositories/hubs';
-import { toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
+import { messageByNumber, toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
 import { beconNumberFor } from '../../db/repositories/certificates';
 import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
 import {
@@ -212,6 +214,32 @@ async function signalSuperseded(deps: FilingServiceDeps, hub: Hub, numbers: read
       .signal(supersededSignal)
       .catch(() => undefined);
   }
+}
+
+/**
+ * H10: a failed message (only the latest version of its filing) is set back to ready and sent again as a new
+ * Digipoort process. Refused with H10 otherwise; 404 when the hub has no such filing. Staff API and console alike.
+ */
+export async function resetFiling(deps: FilingServiceDeps, hub: Hub, number: number, by: string): Promise<MessageRow> {
+  const row = await inTransaction(deps.pool, async (client) => {
+    const current = await messageByNumber(client, hub.id, number, true);
+    if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${number}`);
+    const { rows: latest } = await client.query<{ version: number }>('SELECT max(version) AS version FROM messages WHERE filing_key = $1', [current.filing_key]);
+    assertResettable(
+      { version: current.version, lifecycle: current.lifecycle ?? 0, deliveryState: current.delivery_state, doNotSend: current.do_not_send },
+      latest[0].version,
+    );
+    const { rows } = await client.query<MessageRow>(
+      `UPDATE messages SET delivery_state = 'ready', lifecycle = 50, do_not_send = false, digipoort_status = NULL, digipoort_status_at = NULL,
+              attempt_started_at = NULL, workflow_closed_at = NULL, last_status_change_at = now()
+        WHERE id = $1 RETURNING *`,
+      [current.id],
+    );
+    await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, messageId: current.id, messageNumber: Number(current.number), step: 'reset', level: 'I', text: `status reset by ${by}: sending again (H10)` });
+    return rows[0];
+  });
+  await restartFilingWorkflow(deps, hub, row);
+  return row;
 }
 
 /** How long a reset waits for the failed run to finish its last steps (telling the administration) before ending it. */

@@ -1,6 +1,7 @@
 import type { DeliveryState } from '../../domain/filings';
 import type { LifecycleCode } from '../../domain/lifecycle';
 import type { Pool, PoolClient } from '../pool';
+import { writeLog } from './communication-log';
 
 export interface MessageRow {
   id: string;
@@ -234,4 +235,143 @@ export async function recordSubmission(
             needs_action_reason = NULL, last_status_change_at = now() WHERE id = $1`,
     [message.id, kenmerk, receivedAt],
   );
+}
+
+export interface FilingFilter {
+  kind?: string;
+  period?: string;
+  lifecycle?: number;
+  deliveryState?: string;
+  organisationId?: string;
+  administrationId?: string;
+  /** Past its due date and not final (lifecycle 40, 80, 90 are final). */
+  overdueOn?: string;
+}
+
+function filingWhere(hubId: string, f: FilingFilter): { sql: string; values: unknown[] } {
+  return {
+    sql: `hub_id = $1 AND direction = 'outgoing'
+      AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR period = $3) AND ($4::int IS NULL OR lifecycle = $4)
+      AND ($5::text IS NULL OR delivery_state = $5) AND ($6::uuid IS NULL OR organisation_id = $6)
+      AND ($7::uuid IS NULL OR administration_id = $7)
+      AND ($8::date IS NULL OR (due_date < $8 AND NOT do_not_send AND coalesce(lifecycle, 0) NOT IN (40, 80, 90)))`,
+    values: [hubId, f.kind ?? null, f.period ?? null, f.lifecycle ?? null, f.deliveryState ?? null, f.organisationId ?? null, f.administrationId ?? null, f.overdueOn ?? null],
+  };
+}
+
+/** The hub's filings, newest number first (the staff API's list and the console's list). */
+export async function listFilings(db: Pool | PoolClient, hubId: string, filter: FilingFilter, page: { limit: number; offset: number }): Promise<MessageRow[]> {
+  const where = filingWhere(hubId, filter);
+  const { rows } = await db.query<MessageRow>(`SELECT * FROM messages WHERE ${where.sql} ORDER BY number DESC LIMIT $9 OFFSET $10`, [...where.values, page.limit, page.offset]);
+  return rows;
+}
+
+export async function countFilings(db: Pool | PoolClient, hubId: string, filter: FilingFilter): Promise<number> {
+  const where = filingWhere(hubId, filter);
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE ${where.sql}`, where.values);
+  return rows[0].n;
+}
+
+export interface DecisionView {
+  decision: 'approved' | 'rejected' | 'adopted';
+  reason: string | null;
+  contentSha256: string;
+  decidedVia: 'portal' | 'operator';
+  contactPerson: string | null;
+  decidedAt: string;
+}
+
+/** The client's decisions on a message (A1, K3), oldest first, with the contact person's name. */
+export async function approvalDecisions(db: Pool | PoolClient, messageId: string): Promise<DecisionView[]> {
+  const { rows } = await db.query<{
+    decision: DecisionView['decision']; reason: string | null; content_sha256: string; decided_via: DecisionView['decidedVia']; name: string | null; decided_at: Date;
+  }>(
+    `SELECT d.decision, d.reason, d.content_sha256, d.decided_via, c.name, d.decided_at
+       FROM approval_decisions d LEFT JOIN contact_persons c ON c.id = d.contact_person_id
+      WHERE d.message_id = $1 ORDER BY d.decided_at, d.id`,
+    [messageId],
+  );
+  return rows.map((r) => ({
+    decision: r.decision,
+    reason: r.reason,
+    contentSha256: r.content_sha256,
+    decidedVia: r.decided_via,
+    contactPerson: r.name,
+    decidedAt: r.decided_at.toISOString(),
+  }));
+}
+
+export interface VersionRow {
+  number: number;
+  version: number;
+  lifecycle: number | null;
+  deliveryState: string;
+  doNotSend: boolean;
+}
+
+/** Every version of the filing a message belongs to (H11). */
+export async function filingVersions(db: Pool | PoolClient, filingKey: string | null): Promise<VersionRow[]> {
+  const { rows } = await db.query<{ number: string; version: number; lifecycle: number | null; delivery_state: string; do_not_send: boolean }>(
+    'SELECT number, version, lifecycle, delivery_state, do_not_send FROM messages WHERE filing_key = $1 ORDER BY version',
+    [filingKey],
+  );
+  return rows.map((v) => ({ number: Number(v.number), version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state, doNotSend: v.do_not_send }));
+}
+
+/** The hub's unknown return messages (ONB, H7) that no person has resolved yet, oldest first. */
+export async function unresolvedOnbMessages(db: Pool | PoolClient, hubId: string): Promise<MessageRow[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT * FROM messages WHERE hub_id = $1 AND subtype = 'ONB' AND resolved_at IS NULL ORDER BY created_at, number`,
+    [hubId],
+  );
+  return rows;
+}
+
+/** The hub's messages of one kind of list (outgoing, incoming, ONB, unresolved ONB), newest number first. */
+export async function listMessages(
+  db: Pool | PoolClient,
+  hubId: string,
+  filter: { direction?: 'outgoing' | 'incoming'; subtype?: 'ONB'; unresolved?: boolean; limit: number },
+): Promise<MessageRow[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT * FROM messages WHERE hub_id = $1 AND ($2::text IS NULL OR direction = $2) AND ($3::text IS NULL OR subtype = $3)
+        AND (NOT $4 OR (subtype = 'ONB' AND resolved_at IS NULL))
+      ORDER BY number DESC LIMIT $5`,
+    [hubId, filter.direction ?? null, filter.subtype ?? null, filter.unresolved ?? false, filter.limit],
+  );
+  return rows;
+}
+
+/**
+ * H7: a person resolves an unknown return message with a note of what they did; logged (H13). Undefined when the
+ * hub has no unresolved ONB message with that number.
+ */
+export async function resolveOnbMessage(
+  db: Pool,
+  hub: { id: string; environmentCode: string },
+  number: number,
+  by: string,
+  note: string,
+): Promise<MessageRow | undefined> {
+  const { rows } = await db.query<MessageRow>(
+    `UPDATE messages SET resolution = $3, resolved_at = now()
+      WHERE hub_id = $1 AND number = $2 AND subtype = 'ONB' AND resolved_at IS NULL RETURNING *`,
+    [hub.id, number, `${by}: ${note}`],
+  );
+  if (!rows[0]) return undefined;
+  await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, messageId: rows[0].id, messageNumber: number, step: 'process message', level: 'I', text: `ONB message resolved by ${by}: ${note}` });
+  return rows[0];
+}
+
+/**
+ * What waits for a person: held messages (H12, no hub yet: those of the hub's administrations) and ambiguous
+ * submissions (needs_human). `hubId` null: every hub's.
+ */
+export async function needsActionMessages(db: Pool | PoolClient, hubId: string | null): Promise<MessageRow[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT m.* FROM messages m LEFT JOIN administrations a ON a.id = m.administration_id
+      WHERE m.delivery_state IN ('held', 'needs_human') AND ($1::uuid IS NULL OR a.hub_id = $1 OR m.hub_id = $1) ORDER BY m.created_at`,
+    [hubId],
+  );
+  return rows;
 }

@@ -6,7 +6,7 @@ import type { TestContext } from './temporal';
 import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
-export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; temporalUiUpstream?: string; logger?: Logger; maxEventLoopDelayMs?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
+export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; staffSignInAttemptsPerMinute?: number; temporalUiUpstream?: string; logger?: Logger; maxEventLoopDelayMs?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
   const app = await buildApp({
     pool: ctx.pool,
     temporal: ctx.client,
@@ -20,6 +20,7 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     temporalUiUpstream: overrides.temporalUiUpstream,
     // Test files log in far more often than a person; the limit itself has its own test.
     portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
+    staffSignInAttemptsPerMinute: overrides.staffSignInAttemptsPerMinute ?? 1000,
     logger: overrides.logger ?? createLogger('api-test', 'silent'),
     // A test process also runs Temporal workers and Jest: on a loaded machine its loop stalls for seconds (and
     // under-pressure counts an interval without a sample as an infinite delay), so shedding there would refuse

@@ -1,0 +1,158 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumPath } from '../../scripts/lib/chromium';
+import { buildTestApp } from '../helpers/api';
+import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
+import { createConsoleAccount } from '../helpers/console';
+import { fileOutsideTheHub } from '../helpers/wus';
+import { startTestContext, type TestContext } from '../helpers/temporal';
+
+/**
+ * The staff console in headless Chromium, under its strict CSP: an accountant signs in, sees the overview, starts
+ * send/receive from it (htmx), finds an accepted filing and its Digipoort statuses, resolves an ONB message from the
+ * inbox, and gets a 404 for another firm's hub. Every page passes axe-core with no serious or critical violation.
+ */
+const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+
+/** axe-core, evaluated in the page (the CSP allows no injected script tag, evaluation from the test is not one). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('staff console in a browser', () => {
+  let ctx: TestContext;
+  let api: Api;
+  let browser: Browser;
+  let base: string;
+  let hub: TestHub;
+  let otherHub: TestHub;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    ctx = await startTestContext('console-browser');
+    api = await buildTestApp(ctx);
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+    });
+    hub = await createTestHub(api);
+    otherHub = await createTestHub(api);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.app.close();
+    await ctx?.close();
+  });
+
+  it('an accountant signs in, runs send/receive, opens a filing with its statuses and resolves an ONB message', async () => {
+    const filed = (await postViaConnector(api, hub, vatReturnRequest(hub))).json();
+    const accepted = await sendReceiveUntil(api, hub, filed.number, (f) => f.lifecycle === 80);
+    const kenmerk = (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${filed.number}`)).json().kenmerk as string;
+    expect(accepted.digipoortStatus).toBe('500');
+    // Someone files for this client with the firm's certificate outside the hub: its return message is ONB (H7).
+    const outsideKenmerk = await fileOutsideTheHub(hub.obNumber, 'outside-the-console');
+    let onb: { number: number }[] = [];
+    for (let i = 0; i < 20 && onb.length === 0; i++) {
+      const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
+      if (run.statusCode === 202) await ctx.client.workflow.getHandle(run.json().workflowId).result();
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+      onb = (await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB&unresolved=true`)).json();
+    }
+    expect(onb).toHaveLength(1);
+    const account = await createConsoleAccount(api, [hub], 'accountant', 'Anna de Boer');
+
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      // The foreign hub's 404 is expected; Chromium reports any 404 document as an error.
+      if (m.type() === 'error' && !m.location().url.includes(`/staff/hubs/${otherHub.participant}`)) consoleErrors.push(m.text());
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !r.url().includes(`/staff/hubs/${otherHub.participant}`)) consoleErrors.push(`${r.status()} ${r.url()}`);
+    });
+    const violations: Record<string, string[]> = {};
+    const check = async (name: string) => {
+      await page.screenshot({ path: path.join(screenshots, `staff-${name}.png`), fullPage: true });
+      violations[name] = await seriousViolations(page);
+    };
+
+    await page.goto(`${base}/staff`);
+    await page.waitForURL(`${base}/staff/sign-in`);
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('nl');
+    await check('1-sign-in');
+    await page.getByLabel('E-mailadres').fill(account.email);
+    await page.getByLabel('Wachtwoord').fill(account.password);
+    await page.getByRole('button', { name: 'Inloggen' }).click();
+    await page.waitForURL(`${base}/staff/hubs/${hub.participant}`);
+    await expect(page.locator('h1').textContent()).resolves.toBe(`Overzicht — Test hub ${hub.participant}`);
+    await expect(page.locator('[data-figure="needs-action"]').textContent()).resolves.toContain('1');
+    await expect(page.locator('tr[data-lifecycle="80"] td.num').textContent()).resolves.toBe('1');
+    await check('2-overview');
+
+    // "Run now" swaps the send/receive panel in place (htmx), without leaving the page.
+    await page.getByRole('button', { name: 'Nu verzenden en ontvangen' }).click();
+    await page.waitForSelector('#send-receive p[role="status"]');
+    await expect(page.locator('#send-receive p[role="status"]').textContent()).resolves.toMatch(/Een ronde verzenden en ontvangen is gestart\.|Er loopt al een ronde/);
+    expect(page.url()).toBe(`${base}/staff/hubs/${hub.participant}`);
+    await check('3-overview-run-now');
+
+    await page.getByRole('link', { name: 'Aangiften', exact: true }).click();
+    await page.waitForSelector('table.filings');
+    await expect(page.locator(`tr[data-filing="${filed.number}"] td.lifecycle`).textContent()).resolves.toBe('80 — Geaccepteerd door de Belastingdienst');
+    await expect(page.locator(`tr[data-filing="${filed.number}"]`).textContent()).resolves.toContain(`Klant ${hub.obNumber}`);
+    await check('4-filings');
+    await page.getByLabel('Status', { exact: true }).selectOption('80');
+    await page.getByRole('button', { name: 'Filteren' }).click();
+    await page.waitForURL(/lifecycle=80/);
+    await expect(page.locator('tr[data-filing]').count()).resolves.toBe(1);
+
+    await page.getByRole('link', { name: String(filed.number), exact: true }).click();
+    await page.waitForSelector('table.statuses');
+    await expect(page.locator('h1').textContent()).resolves.toBe(`Btw-aangifte 2026-Q1 — Klant ${hub.obNumber}`);
+    const statuses = page.locator('table.statuses tr[data-status]');
+    expect(await statuses.count()).toBeGreaterThan(1);
+    await expect(page.locator('table.statuses tr[data-status="500"] td.kenmerk').textContent()).resolves.toBe(kenmerk);
+    await expect(page.locator('table.statuses tr[data-status="500"] td').nth(4).textContent()).resolves.toBe('1');
+    await expect(page.locator('tr[data-box="1a"]').textContent()).resolves.toContain('€ 10.000');
+    await check('5-filing');
+
+    await page.getByRole('link', { name: 'Actie nodig' }).click();
+    await page.waitForSelector(`article[data-onb="${onb[0].number}"]`);
+    await expect(page.locator(`article[data-onb="${onb[0].number}"] .kenmerk`).textContent()).resolves.toBe(outsideKenmerk);
+    await check('6-needs-action');
+    await page.getByLabel('Wat hebt u gedaan?').fill('De cliënt heeft zelf ingediend; gecontroleerd met de cliënt');
+    await page.getByRole('button', { name: 'Afhandelen' }).click();
+    await page.waitForSelector('p.done');
+    await expect(page.locator('p.done').textContent()).resolves.toBe(`Het ONB-bericht ${onb[0].number} is afgehandeld.`);
+    await check('7-needs-action-resolved');
+    const resolved = (await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB`)).json() as { resolution: string }[];
+    expect(resolved[0].resolution).toBe('Anna de Boer (staff console): De cliënt heeft zelf ingediend; gecontroleerd met de cliënt');
+
+    // Another firm's hub is not there for this account.
+    const foreign = await page.goto(`${base}/staff/hubs/${otherHub.participant}`);
+    expect(foreign?.status()).toBe(404);
+    await expect(page.locator('p.error').textContent()).resolves.toBe('Deze pagina bestaat niet, of u hebt er geen toegang toe.');
+    await check('8-foreign-hub-404');
+
+    await page.goto(`${base}/staff/hubs/${hub.participant}`);
+    await page.getByRole('button', { name: 'Uitloggen' }).click();
+    await page.waitForURL(`${base}/staff/sign-in`);
+    await context.close();
+
+    expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
+    // The strict CSP blocked nothing the console itself uses (htmx included).
+    expect(consoleErrors).toEqual([]);
+  });
+});
