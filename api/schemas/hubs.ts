@@ -158,7 +158,7 @@ export const FilingRequestSchema = Type.Object(
         { maxItems: 10000 },
       ),
     ),
-    instance: Type.Optional(Type.String({ maxLength: 20 * 1024 * 1024, description: 'A ready XBRL instance instead of figures.' })),
+    instance: Type.Optional(Type.String({ description: 'A ready XBRL instance instead of figures, at most 20 MiB (20,971,520 characters).' })),
     attachments: Type.Optional(
       Type.Array(
         Type.Object(

@@ -20,7 +20,7 @@ import { writeLog } from '../../db/repositories/communication-log';
 import { messageTypeSettings, nextMessageNumber, type Hub } from '../../db/repositories/hubs';
 import { messageByNumber, toMessage, type Message, type MessageRow } from '../../db/repositories/messages';
 import { beconNumberFor } from '../../db/repositories/certificates';
-import { buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
+import { assertInstanceSize, buildContent, identifierOf, type FilingRequest } from '../../integrations/xbrl/filing-content';
 import {
   RETURNS_HOLDING_BACK_ANNUAL_SUPPLEMENT,
   assertNoReturnAwaitingApproval,
@@ -126,6 +126,7 @@ export async function prepareFiling(
   const now = (deps.clock ?? (() => new Date()))();
   if (request.kind === E_INVOICE_KIND) refuseEInvoice();
   if (!isFilingKind(request.kind)) throw new ValidationError('kind', `unknown filing kind "${request.kind}"`);
+  assertInstanceSize(request);
   const kind = request.kind;
   const spec = FILING_KINDS[kind];
   const period = parsePeriod(request.period);

@@ -157,6 +157,15 @@ describe('API edges', () => {
     }
   });
 
+  it('a ready instance over 20 MiB is refused naming the field, nothing stored', async () => {
+    const before = await messageCount(ctx.pool, hub.hubId);
+    const instance = `<xbrli:xbrl>${' '.repeat(XBRL_MAX_CHARS)}</xbrli:xbrl>`;
+    const res = await postViaConnector(api, hub, { kind: 'vat-return', period: '2026-Q1', obNumber: `NL${hub.obNumber}`, instance });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ field: 'instance', message: expect.stringContaining('at most 20971520 characters') });
+    expect(await messageCount(ctx.pool, hub.hubId)).toBe(before);
+  });
+
   it('one request never stalls the API: /health answers within a second while the largest allowed instance is checked', async () => {
     // A VAT return padded with contexts up to the 20 MiB limit: seconds of parsing and checking.
     const period = parsePeriod('2026-Q1');
