@@ -10,6 +10,7 @@ import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
 import { createMandateRequest } from '../db/repositories/mandates';
 import { lockCertificates, releaseCertificateLocks, loadRunbookWorld, runbookById, TERMINAL_PHASES, type RunbookRow } from '../db/repositories/runbooks';
+import { deleteCertificate } from '../integrations/pki/certificate-store';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
 
 export interface RunbookActivityDeps {
@@ -169,7 +170,8 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
         throw err;
       }
       await db.query('UPDATE certificate_groups SET certificate_id = NULL WHERE certificate_id = $1', [id]);
-      await db.query('UPDATE certificates SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1', [id]);
+      // Its key material is destroyed with it (the metadata row stays for history).
+      await deleteCertificate(db, id);
       deps.wus.evict(id);
       return `certificate ${id} deleted`;
     },

@@ -11,6 +11,7 @@ import { requestForLog, type Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
 import { parseKeyring } from '../lib/sealing';
+import type { TrustRoots } from '../integrations/pki/trust';
 import { OffThread } from './services/off-thread';
 import { parseSearchAttributeKey } from '../lib/search-keys';
 import searchKeyRoutes from './routes/search-keys';
@@ -32,6 +33,7 @@ import certificateGroupRoutes from './routes/certificate-groups';
 import certificateSettingRoutes from './routes/certificate-settings';
 import beconRoutes from './routes/becons';
 import mandateRoutes from './routes/mandates';
+import mandateLetterNameRoutes from './routes/mandate-letter-names';
 import runbookRoutes from './routes/runbooks';
 import filingRoutes from './routes/filings';
 import messageRoutes from './routes/messages';
@@ -69,6 +71,8 @@ export interface AppDeps {
   maxEventLoopDelayMs?: number;
   /** Worker threads for CPU-heavy content work (default: the cores less one, at least one). */
   offThreadMaxThreads?: number;
+  /** The PKIoverheid roots an uploaded certificate must chain to (PKIOVERHEID_ROOTS_FILE); without them no upload is accepted. */
+  pkiOverheidRoots?: TrustRoots;
 }
 
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
@@ -157,11 +161,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(administrationRoutes, { pool });
   await app.register(messageTypeRoutes, { pool });
   await app.register(connectorTokenRoutes, { pool });
-  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue });
+  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue, trustRoots: deps.pkiOverheidRoots });
   await app.register(certificateGroupRoutes, { pool });
   await app.register(certificateSettingRoutes, { pool, clock: deps.clock });
   await app.register(beconRoutes, { pool });
   await app.register(mandateRoutes, { deps: filingDeps });
+  await app.register(mandateLetterNameRoutes, { pool });
   await app.register(runbookRoutes, { deps: filingDeps });
   await app.register(filingRoutes, { deps: filingDeps });
   await app.register(messageRoutes, { pool });

@@ -280,10 +280,10 @@ export function proposalText(proposal: ReplacementProposal | undefined): string 
     : `run RB5 with the installed certificate ${named}: its KvK number differs, so the mandates are revoked and requested again`;
 }
 
-/** C7: the warning for a threshold (0: expired), with the proposal. */
-export function expiryWarningText(certificate: Pick<CertificateFacts, 'label' | 'kvkNumber' | 'validTo'>, daysLeft: number, threshold: ExpiryThreshold, proposal: ReplacementProposal | undefined): string {
+/** C7: the warning for a certificate with `daysLeft` (negative: expired), with the proposal. */
+export function expiryWarningText(certificate: Pick<CertificateFacts, 'label' | 'kvkNumber' | 'validTo'>, daysLeft: number, proposal: ReplacementProposal | undefined): string {
   const what =
-    threshold === 0
+    daysLeft < 0
       ? `C7: certificate ${nameAndKvk(certificate)} expired on ${certificate.validTo} and is no longer used`
       : `C7: certificate ${nameAndKvk(certificate)} expires in ${daysLeft} day(s) (${certificate.validTo}); the replacement must be in place before then`;
   return `${what}: ${proposalText(proposal)}`;

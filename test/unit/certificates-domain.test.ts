@@ -204,12 +204,12 @@ describe('C7: an expired certificate is never used', () => {
     const expiring = { label: 'AA Holding B.V.', kvkNumber: '11111111', validTo: '2026-07-01T00:00:00.000Z' };
     const proposal = { kind: 'RB4' as const, certificateId: 'c-2', label: 'AA Holding B.V. (new)', kvkNumber: '11111111', validTo: '2028-07-01T00:00:00.000Z' };
     expect(nameAndKvk(expiring)).toBe('"AA Holding B.V." (KvK 11111111)');
-    expect(expiryWarningText(expiring, 29, 30, proposal)).toBe(
+    expect(expiryWarningText(expiring, 29, proposal)).toBe(
       'C7: certificate "AA Holding B.V." (KvK 11111111) expires in 29 day(s) (2026-07-01T00:00:00.000Z); the replacement must be in place before then: ' +
         'run RB4 with the installed certificate "AA Holding B.V. (new)" (KvK 11111111), valid to 2028-07-01T00:00:00.000Z, id c-2',
     );
     expect(proposalText({ ...proposal, kind: 'RB5', kvkNumber: '33333333' })).toContain('run RB5 with the installed certificate "AA Holding B.V. (new)" (KvK 33333333)');
-    expect(expiryWarningText(expiring, -1, 0, undefined)).toMatch(/^C7: certificate "AA Holding B.V." \(KvK 11111111\) expired on .*: install the new certificate/);
+    expect(expiryWarningText(expiring, -1, undefined)).toMatch(/^C7: certificate "AA Holding B.V." \(KvK 11111111\) expired on .*: install the new certificate/);
   });
 });
 
