@@ -247,10 +247,10 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
         tags: ['certificates'],
         summary: 'Run the certificate expiry watch now and answer its proposals (C7)',
         description:
-          "Runs the hub's `certificateExpiryWatch` workflow at once (besides its daily schedule): new warnings at 60, 30 and 7 days and once expired, and for every certificate in use with a warning the runbook proposed now, naming both certificates by name and KvK number: RB4 for an installed replacement with the same KvK number (preferred), RB5 only for the same firm under a new KvK number, never an unrelated office's certificate. `asOf`: look as if it were then.",
+          "Runs the hub's `certificateExpiryWatch` workflow at once (besides its daily schedule): new warnings at 60, 30 and 7 days and once expired, and for every certificate in use with a warning the runbook proposed now, naming both certificates by name and KvK number: RB4 for an installed replacement with the same KvK number (preferred), RB5 only for the same firm under a new KvK number, never an unrelated office's certificate.",
         security,
         params: Type.Object({ participant: Type.String() }),
-        body: Type.Optional(Type.Object({ asOf: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false })),
+        querystring: Type.Object({ asOf: Type.Optional(Type.String({ format: 'date-time', description: 'Look as if it were then (what if).' })) }),
         response: {
           200: Type.Object({
             checked: Type.Integer({ description: 'Certificates in use.' }),
@@ -265,7 +265,7 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
     async (request) => {
       const hub = request.hub!;
       if (!temporal || !taskQueue) throw new HttpError(503, 'the expiry watch cannot be started: no Temporal client');
-      const input: CertificateExpiryInput = { hubId: hub.id, participant: hub.participantNumber, asOf: request.body?.asOf };
+      const input: CertificateExpiryInput = { hubId: hub.id, participant: hub.participantNumber, asOf: request.query.asOf };
       const result = await temporal.workflow.execute(certificateExpiryWatch, {
         workflowId: `${certificateExpiryScheduleId(hub.participantNumber)}-now-${randomUUID()}`,
         taskQueue,
