@@ -5,6 +5,7 @@ import { RuleViolation } from '../domain/errors';
 import { isOpen, type MandateState } from '../domain/mandates';
 import { assertDeletableByRunbook, planRunbook, type RunbookPlan, type RunbookProgressView, type RunbookStepKey } from '../domain/runbooks';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { refreshExpiryProposals } from '../db/repositories/certificate-expiry';
 import { certificateUsers, loadCertificateSituation, lockCertificateSetup, masterDataOf } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
@@ -239,6 +240,11 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
           throw err;
         }
         await log(db, row, 'I', `step ${step}: ${detail}`);
+        // C7: a certificate replaced or removed has nothing left to propose, and a proposed one may be gone.
+        if (step === 'assign-group' || step === 'delete-certificate') {
+          const hub = await findHubById(db, row.hub_id);
+          if (hub) await refreshExpiryProposals(db, hub, now());
+        }
         return detail;
       });
     },

@@ -358,6 +358,8 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
         if (!rows[0]) throw new HttpError(404, `no certificate ${request.params.id}`);
         assertDeletable(rows[0].label, await certificateUsers(client, request.params.id));
         await deleteCertificate(client, request.params.id);
+        // C7: it may have been proposed as an expiring certificate's replacement.
+        await refreshExpiryProposals(client, hub, new Date());
         await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, step: 'certificate', level: 'I', text: `certificate "${rows[0].label}" deleted by ${request.staff?.name}` });
       });
       return reply.status(204).send(null);

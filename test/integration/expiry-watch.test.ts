@@ -137,6 +137,10 @@ describe('certificate expiry watch (C7)', () => {
     expect(rb4.statusCode).toBe(202);
     await until('the RB4 plan', async () => ((await call(api, 'GET', `/api/hubs/${p}/runbooks/${rb4.json().id}`)).json().phase === 'awaiting-confirmation' ? true : undefined));
     expect((await call(api, 'POST', `/api/hubs/${p}/runbooks/${rb4.json().id}/cancel`)).statusCode).toBe(202);
+    await until('the RB4 to be cancelled', async () => ((await call(api, 'GET', `/api/hubs/${p}/runbooks/${rb4.json().id}`)).json().phase === 'cancelled' ? true : undefined));
+    // The renewal deleted again: nothing to propose any more, at once.
+    expect((await call(api, 'DELETE', `/api/hubs/${p}/certificates/${renewal.id}`)).statusCode).toBe(204);
+    expect((await call(api, 'GET', `/api/hubs/${p}/certificates/${holding.id}`)).json().expiry.current).toMatchObject({ proposal: null, replacement: null });
   });
 
   it('an expired certificate is never used: mandate refused, filing failed with C7, nothing reaches Digipoort', async () => {
