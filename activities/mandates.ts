@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { applyReportedState, isOpen, mandateAanleverkenmerk, WIPED_ACTIVATION_CODE, type MandateService, type MandateState } from '../domain/mandates';
+import { letterNameDiffers } from '../domain/certificates';
 import { classifyStatus } from '../domain/digipoort-status';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
@@ -138,16 +139,30 @@ export function createMandateActivities(deps: MandateActivityDeps) {
     return viewOf(m, await messagesOf(deps.pool, mandateId));
   }
 
-  async function setState(db: PoolClient, m: MandateRow, to: MandateState, reason: string | null, extra: { letterName?: string; objectionDeadline?: string } = {}) {
+  async function setState(db: PoolClient, m: MandateRow, to: MandateState, reason: string | null, extra: { objectionDeadline?: string } = {}) {
     const next = applyReportedState(m.state, to);
     if (next === m.state) return;
     await db.query(
-      `UPDATE mandates SET state = $2, reason = coalesce($3, reason), state_changed_at = now(), letter_name = coalesce($4, letter_name),
-              objection_deadline = coalesce($5, objection_deadline)
+      `UPDATE mandates SET state = $2, reason = coalesce($3, reason), state_changed_at = now(), objection_deadline = coalesce($4, objection_deadline)
         WHERE id = $1`,
-      [m.id, next, reason, extra.letterName ?? null, extra.objectionDeadline ?? null],
+      [m.id, next, reason, extra.objectionDeadline ?? null],
     );
     await log(db, m, 'receive', next === 'REJECTED' ? 'F' : 'I', `${m.state} → ${next}${reason ? ` (${reason})` : ''}`);
+  }
+
+  /**
+   * C3: the firm name the register printed on the client's letter is kept beside the name the accountant confirmed,
+   * never over it. When they differ, a person must look: the mandate is flagged with the reason and the log says so
+   * (F) with both names; the certificate's letter name changes only when the accountant confirms the register's name
+   * (POST .../mandates/{id}/letter-name).
+   */
+  async function recordRegisterLetterName(db: PoolClient, m: MandateRow, printed: string | undefined) {
+    if (printed === undefined || printed === m.register_letter_name) return;
+    const problem = letterNameDiffers(m.letter_name, printed)
+      ? `C3: the register's letter to the client names "${printed}", not the confirmed "${m.letter_name}"; the hub keeps the confirmed name until a person confirms the register's (POST .../mandates/${m.id}/letter-name)`
+      : null;
+    await db.query('UPDATE mandates SET register_letter_name = $2, letter_name_problem = $3 WHERE id = $1', [m.id, printed, problem]);
+    if (problem) await log(db, m, 'receive', 'F', problem);
   }
 
   /**
@@ -406,8 +421,8 @@ export function createMandateActivities(deps: MandateActivityDeps) {
           await db.query('UPDATE mandate_messages SET outcome = $2, outcome_reason = $3 WHERE id = $1', [message.id, outcome, answer.reason ?? null]);
         }
         if (message.purpose === 'request') {
+          await recordRegisterLetterName(db, m, answer.letterName);
           await setState(db, m, answer.state, answer.state === 'REJECTED' ? (answer.reason ?? 'rejected by the register') : null, {
-            letterName: answer.letterName,
             objectionDeadline: answer.objectionDeadline,
           });
         } else if (message.purpose === 'revoke') {

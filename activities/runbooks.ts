@@ -5,11 +5,13 @@ import { RuleViolation } from '../domain/errors';
 import { isOpen, type MandateState } from '../domain/mandates';
 import { assertDeletableByRunbook, planRunbook, type RunbookPlan, type RunbookProgressView, type RunbookStepKey } from '../domain/runbooks';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { refreshExpiryProposals } from '../db/repositories/certificate-expiry';
 import { certificateUsers, loadCertificateSituation, lockCertificateSetup, masterDataOf } from '../db/repositories/certificates';
 import { writeLog } from '../db/repositories/communication-log';
 import { findHubById } from '../db/repositories/hubs';
 import { createMandateRequest, markMandatesForRevocation, type MandateTarget } from '../db/repositories/mandates';
 import { lockCertificates, releaseCertificateLocks, loadRunbookWorld, runbookById, TERMINAL_PHASES, type RunbookRow } from '../db/repositories/runbooks';
+import { deleteCertificate } from '../integrations/pki/certificate-store';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
 
 export interface RunbookActivityDeps {
@@ -166,7 +168,8 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
         throw err;
       }
       await db.query('UPDATE certificate_groups SET certificate_id = NULL WHERE certificate_id = $1', [id]);
-      await db.query('UPDATE certificates SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1', [id]);
+      // Its key material is destroyed with it (the metadata row stays for history).
+      await deleteCertificate(db, id);
       deps.wus.evict(id);
       return `certificate ${id} deleted`;
     },
@@ -234,6 +237,11 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
           throw err;
         }
         await log(db, row, 'I', `step ${step}: ${detail}`);
+        // C7: a certificate replaced or removed has nothing left to propose, and a proposed one may be gone.
+        if (step === 'assign-group' || step === 'delete-certificate') {
+          const hub = await findHubById(db, row.hub_id);
+          if (hub) await refreshExpiryProposals(db, hub, now());
+        }
         return detail;
       });
     },

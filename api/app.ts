@@ -11,6 +11,7 @@ import { requestForLog, type Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
 import { parseKeyring } from '../lib/sealing';
+import type { TrustRoots } from '../integrations/pki/trust';
 import { OffThread } from './services/off-thread';
 import { parseSearchAttributeKey } from '../lib/search-keys';
 import searchKeyRoutes from './routes/search-keys';
@@ -35,6 +36,7 @@ import mandateRoutes from './routes/mandates';
 import viaRoutes from './routes/via';
 import mandateAuthorisationRoutes from './routes/mandate-authorisation';
 import clientDepartureRoutes from './routes/client-departures';
+import mandateLetterNameRoutes from './routes/mandate-letter-names';
 import runbookRoutes from './routes/runbooks';
 import filingRoutes from './routes/filings';
 import messageRoutes from './routes/messages';
@@ -77,6 +79,8 @@ export interface AppDeps {
   /** Staff console: hours a session lasts (default 8) and sign-in attempts per client address and minute (default 10). */
   staffSessionHours?: number;
   staffSignInAttemptsPerMinute?: number;
+  /** The PKIoverheid roots an uploaded certificate must chain to (PKIOVERHEID_ROOTS_FILE); without them no upload is accepted. */
+  pkiOverheidRoots?: TrustRoots;
 }
 
 /** The Fastify app without a listening socket: `api/main.ts` listens, tests use `app.inject()`. */
@@ -167,7 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(administrationRoutes, { pool });
   await app.register(messageTypeRoutes, { pool });
   await app.register(connectorTokenRoutes, { pool });
-  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue });
+  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue, trustRoots: deps.pkiOverheidRoots });
   await app.register(certificateGroupRoutes, { pool });
   await app.register(certificateSettingRoutes, { pool, clock: deps.clock });
   await app.register(beconRoutes, { pool });
@@ -175,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(viaRoutes, { deps: filingDeps });
   await app.register(mandateAuthorisationRoutes, { deps: filingDeps });
   await app.register(clientDepartureRoutes, { deps: filingDeps });
+  await app.register(mandateLetterNameRoutes, { pool });
   await app.register(runbookRoutes, { deps: filingDeps });
   await app.register(filingRoutes, { deps: filingDeps });
   await app.register(messageRoutes, { pool });

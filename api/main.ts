@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { loadConfig, readEnv, requireEnv } from '../config';
 import { withLocalDefaults } from '../config/local';
 import { createPool } from '../db/pool';
+import { TrustRoots } from '../integrations/pki/trust';
 import { createLogger } from '../lib/logger';
 import { runUntilSignalled } from '../lib/process';
 import { connectClient } from '../temporal/connection';
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     publicUrl: config.publicUrl,
     digipoortEndpoint: readEnv('DIGIPOORT_ENDPOINT_BASE', env),
     temporalUiUpstream: readEnv('TEMPORAL_UI_UPSTREAM', env),
+    pkiOverheidRoots: TrustRoots.fromPem(readFileSync(requireEnv('PKIOVERHEID_ROOTS_FILE', env), 'utf8')),
     logger,
   });
   runUntilSignalled(logger, async () => {

@@ -220,6 +220,13 @@ export const ENV_VARS = {
     usedBy: ['start', 'worker', 'wus'],
     requiredBy: ['worker'],
   },
+  PKIOVERHEID_ROOTS_FILE: {
+    description:
+      'PEM file with the PKIoverheid roots (and intermediates) an uploaded certificate must chain to, the ones Digipoort ' +
+      'trusts; an upload that does not chain to them is refused.',
+    usedBy: ['start', 'api'],
+    requiredBy: ['api'],
+  },
   DIGIPOORT_CRL_FILE: {
     description: 'PEM file with the CRLs of every CA level of the Digipoort chain (revocation checked, fail-closed).',
     usedBy: ['start', 'worker', 'wus'],

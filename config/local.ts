@@ -47,6 +47,7 @@ export function withLocalDefaults(source: EnvSource): EnvSource {
     Object.assign(defaults, {
       DIGIPOORT_ENDPOINT_BASE: `https://127.0.0.1:${readEnv('SIMULATOR_PORT', source)}`,
       DIGIPOORT_CA_FILE: path.join(pki, 'root-ca.pem'),
+      PKIOVERHEID_ROOTS_FILE: path.join(pki, 'root-ca.pem'),
       DIGIPOORT_CRL_FILE: path.join(pki, 'crls.pem'),
       DIGIPOORT_SERVICE_CERT_FILE: path.join(pki, 'digipoort-service.pem'),
     });

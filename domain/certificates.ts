@@ -237,17 +237,133 @@ export function expiryWarningDue(daysLeft: number, alreadyWarned: readonly numbe
   return alreadyWarned.some((w) => w <= reached) ? undefined : reached;
 }
 
+/** A certificate as a person recognises it: its label and the KvK number behind it (C7, RB1: never an id alone). */
+export function nameAndKvk(certificate: Pick<CertificateFacts, 'label' | 'kvkNumber'>): string {
+  return `"${certificate.label}" (KvK ${certificate.kvkNumber ?? 'unknown'})`;
+}
+
+export type ReplacementFacts = Pick<CertificateFacts, 'id' | 'label' | 'kvkNumber' | 'organisationName' | 'letterName' | 'validTo'>;
+
+export interface ReplacementProposal {
+  kind: 'RB4' | 'RB5';
+  certificateId: string;
+  label: string;
+  kvkNumber: string | null;
+  validTo: string;
+}
+
+const sameName = (a: string | null, b: string | null) => a !== null && b !== null && a.trim().replace(/\s+/g, ' ').toLowerCase() === b.trim().replace(/\s+/g, ' ').toLowerCase();
+
 /**
- * The runbook to propose for an expiring certificate: RB4 when a replacement with the same KvK number is installed,
- * RB5 when the replacement's KvK number differs; undefined while no replacement is installed.
+ * C7: the runbook to propose for an expiring certificate, among the installed certificates nothing uses yet, each of
+ * which must outlive it. A replacement with the same KvK number is preferred over anything else (RB4). Another KvK
+ * number is proposed (RB5) only for the same firm: the same organisation name or the same letter name, as when a firm
+ * registers anew. An unrelated office's certificate is never proposed. Undefined while no replacement is installed.
  */
-export function replacementProposal(
-  expiring: Pick<CertificateFacts, 'id' | 'kvkNumber' | 'validTo'>,
-  candidates: readonly Pick<CertificateFacts, 'id' | 'kvkNumber' | 'validTo'>[],
-): { kind: 'RB4' | 'RB5'; certificateId: string } | undefined {
-  const later = candidates.filter((c) => c.id !== expiring.id && Date.parse(c.validTo) > Date.parse(expiring.validTo));
-  const same = later.find((c) => c.kvkNumber !== null && c.kvkNumber === expiring.kvkNumber);
-  if (same) return { kind: 'RB4', certificateId: same.id };
-  const other = later[0];
-  return other ? { kind: 'RB5', certificateId: other.id } : undefined;
+export function replacementProposal(expiring: ReplacementFacts, candidates: readonly ReplacementFacts[]): ReplacementProposal | undefined {
+  const outliving = candidates
+    .filter((c) => c.id !== expiring.id && Date.parse(c.validTo) > Date.parse(expiring.validTo))
+    .sort((a, b) => Date.parse(b.validTo) - Date.parse(a.validTo));
+  const proposal = (kind: 'RB4' | 'RB5', c: ReplacementFacts): ReplacementProposal => ({ kind, certificateId: c.id, label: c.label, kvkNumber: c.kvkNumber, validTo: c.validTo });
+  const same = outliving.find((c) => c.kvkNumber !== null && c.kvkNumber === expiring.kvkNumber);
+  if (same) return proposal('RB4', same);
+  const sameFirm = outliving.find((c) => sameName(c.organisationName, expiring.organisationName) || sameName(c.letterName, expiring.letterName));
+  return sameFirm ? proposal('RB5', sameFirm) : undefined;
+}
+
+/** C7: what to do about an expiring certificate, naming the replacement by name and KvK number. */
+export function proposalText(proposal: ReplacementProposal | undefined): string {
+  if (!proposal) return 'install the new certificate, then run RB4 (same KvK number) or RB5 (the same firm under a new KvK number)';
+  const named = `${nameAndKvk(proposal)}, valid to ${proposal.validTo}, id ${proposal.certificateId}`;
+  return proposal.kind === 'RB4'
+    ? `run RB4 with the installed certificate ${named}`
+    : `run RB5 with the installed certificate ${named}: its KvK number differs, so the mandates are revoked and requested again`;
+}
+
+/** C7: the warning for a certificate with `daysLeft` (negative: expired), with the proposal. */
+export function expiryWarningText(certificate: Pick<CertificateFacts, 'label' | 'kvkNumber' | 'validTo'>, daysLeft: number, proposal: ReplacementProposal | undefined): string {
+  const what =
+    daysLeft < 0
+      ? `C7: certificate ${nameAndKvk(certificate)} expired on ${certificate.validTo} and is no longer used`
+      : `C7: certificate ${nameAndKvk(certificate)} expires in ${daysLeft} day(s) (${certificate.validTo}); the replacement must be in place before then`;
+  return `${what}: ${proposalText(proposal)}`;
+}
+
+// --- moving clients to another KvK number (RB1) -------------------------------------------------------------------
+
+/** A hub's certificate set-up with every client's master data: what a change to Becons, groups or settings acts on. */
+export interface CertificateSetup extends CertificateSituation {
+  masterData: ReadonlyMap<string, readonly MasterDataYear[]>;
+}
+
+/** An open mandate (requested, received or active) and the KvK number the register knows it under. */
+export interface OpenMandateUnderKvk {
+  id: string;
+  organisationId: string;
+  clientName: string;
+  service: string;
+  year: number;
+  continuing: boolean;
+  state: string;
+  certificateId: string;
+  /** The KvK number behind the certificate it was requested with. */
+  kvkNumber: string | null;
+}
+
+export interface KvkMove {
+  mandate: OpenMandateUnderKvk;
+  /** The certificate the client would get; null: none at all. */
+  certificateAfter: Pick<CertificateFacts, 'id' | 'label' | 'kvkNumber'> | null;
+}
+
+function certificateOfClient(setup: CertificateSetup, organisationId: string): CertificateFacts | null {
+  try {
+    const { certificateId } = ownCertificateForClient(setup, setup.masterData.get(organisationId) ?? []);
+    return setup.certificates.find((c) => c.id === certificateId) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * RB1: the open mandates a change of the set-up (`before` → `after`) would move to a certificate of another KvK number
+ * than the one the register knows them under. The register knows the firm by the KvK number behind the certificate, so
+ * such a mandate would silently stop matching: it must be revoked and requested again (the runbooks do both). A change
+ * that leaves a client's certificate as it is, or moves it to a certificate of the same KvK number, moves nothing.
+ */
+export function clientsChangingKvk(before: CertificateSetup, after: CertificateSetup, openMandates: readonly OpenMandateUnderKvk[]): KvkMove[] {
+  const moves: KvkMove[] = [];
+  for (const mandate of openMandates) {
+    const from = certificateOfClient(before, mandate.organisationId);
+    const to = certificateOfClient(after, mandate.organisationId);
+    if (from?.id === to?.id) continue;
+    const registered = mandate.kvkNumber ?? before.certificates.find((c) => c.id === mandate.certificateId)?.kvkNumber ?? null;
+    if (to && to.kvkNumber !== null && to.kvkNumber === registered) continue;
+    moves.push({ mandate, certificateAfter: to ? { id: to.id, label: to.label, kvkNumber: to.kvkNumber } : null });
+  }
+  return moves;
+}
+
+/** RB1: refuses a change that would move open mandates to another KvK number, naming them; nothing has changed then. */
+export function assertNoKvkMove(moves: readonly KvkMove[]): void {
+  if (moves.length === 0) return;
+  const describe = ({ mandate: m, certificateAfter: to }: KvkMove) =>
+    `${m.clientName} has an open ${m.service} ${m.year}${m.continuing ? ' (continuing)' : ''} mandate (${m.state}) under KvK ${m.kvkNumber ?? 'unknown'}, ` +
+    `and would be signed for with ${to ? nameAndKvk(to) : 'no certificate at all'}`;
+  const listed = moves.slice(0, 3).map(describe).join('; ');
+  const more = moves.length > 3 ? `; and ${moves.length - 3} more` : '';
+  throw new RuleViolation(
+    'RB1',
+    `this change would move clients with an open mandate to a certificate of another KvK number, under which the register does not know their mandates: ${listed}${more}. ` +
+      'Revoke those mandates and request them again with the new certificate: runbook RB1 (or RB5 when a certificate is replaced) does both; nothing changed',
+    'conflict',
+  );
+}
+
+// --- the register's letter name (C3) ------------------------------------------------------------------------------
+
+/** C3: whether the register printed another firm name on the letter than the one the accountant confirmed. */
+export function letterNameDiffers(confirmed: string | null, printed: string | undefined): printed is string {
+  if (printed === undefined || printed.trim() === '' || confirmed === null) return false;
+  return printed.trim().replace(/\s+/g, ' ') !== confirmed.trim().replace(/\s+/g, ' ');
 }

@@ -2,6 +2,7 @@ import {
   assertUsable,
   INVALID_CERTIFICATE_SPECIFIED,
   letterNameOf,
+  nameAndKvk,
   ownCertificateForClient,
   usersOf,
   workCertificateOf,
@@ -365,6 +366,9 @@ export function planRunbook(world: RunbookWorld, input: RunbookInput): RunbookPl
         fail(kind, `the KvK number changes (${old.kvkNumber ?? '?'} → ${replacement.kvkNumber ?? '?'}): follow RB5, which revokes and requests the mandates again`);
       }
       if (kind === 'RB5' && sameKvk) fail(kind, `the KvK number stays ${old.kvkNumber}: follow RB4, nothing else has to change`);
+      if (kind === 'RB4' && Date.parse(replacement.validTo) <= Date.parse(old.validTo)) {
+        fail(kind, `the new certificate ${nameAndKvk(replacement)} expires on ${replacement.validTo}, not later than ${nameAndKvk(old)} (${old.validTo}): a replacement must outlive the certificate it replaces`);
+      }
       assertUsable(replacement, world.now);
       primary = old.id;
       const oldGroup = draft.groups.find((g) => g.certificateId === old.id);

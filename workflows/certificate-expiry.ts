@@ -1,11 +1,13 @@
 import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CertificateActivities, ExpiryCheck } from '../activities/certificates';
+import { nameAndKvk } from '../domain/certificates';
 import { CertificateExpiresAtAttribute, CertificateWarningsAttribute, HubAttribute } from './search-attributes';
 
 /**
  * C7: the hub's certificate expiry watch, run daily by the Schedule `certificate-expiry-<participant>`: warns 60, 30
- * and 7 days before a certificate in use expires (once per threshold), and proposes RB4 or RB5. Its search attributes
- * show the warnings on record (`<certificateId>:<days>d`) and the earliest expiry.
+ * and 7 days before a certificate in use expires (once per threshold), and proposes RB4 or RB5 (also run on demand:
+ * `POST .../certificates/expiry-watch`). Its search attributes show the warnings on record (`<certificateId>:<days>d`)
+ * and the earliest expiry; its details name the certificates by name and KvK number.
  */
 export interface CertificateExpiryInput {
   hubId: string;
@@ -29,12 +31,22 @@ export async function certificateExpiryWatch(input: CertificateExpiryInput): Pro
     ...(result.earliestExpiry ? [{ key: CertificateExpiresAtAttribute, value: new Date(result.earliestExpiry) }] : []),
   ]);
   const fresh = result.warnings.filter((w) => w.fresh);
+  // Runs recorded before the proposals existed carry none: they show the id.
+  const current = (id: string) => result.proposals?.find((p) => p.certificateId === id);
+  const named = (id: string) => {
+    const found = current(id);
+    return found ? nameAndKvk(found) : id;
+  };
+  const proposed = (id: string) => {
+    const replacement = current(id)?.replacement;
+    return replacement ? ` with ${nameAndKvk(replacement)}` : '';
+  };
   setCurrentDetails(
     [
       `**Certificate expiry, hub ${input.participant}** — ${result.checked} certificate(s) in use`,
       '',
       `- Earliest expiry: ${result.earliestExpiry ?? '–'}`,
-      `- New warnings: ${fresh.length ? fresh.map((w) => `${w.certificateId} (${w.thresholdDays === 0 ? 'expired' : `${w.daysLeft} days`}${w.proposal ? `, ${w.proposal}` : ''})`).join(', ') : 'none'}`,
+      `- New warnings: ${fresh.length ? fresh.map((w) => `${named(w.certificateId)} (${w.thresholdDays === 0 ? 'expired' : `${w.daysLeft} days`}${w.proposal ? `, ${w.proposal}${proposed(w.certificateId)}` : ''})`).join(', ') : 'none'}`,
     ].join('\n'),
   );
   return result;

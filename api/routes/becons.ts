@@ -6,9 +6,11 @@ import { isValidBeconNumber } from '../../domain/identifiers';
 import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
 import { loadCertificateSituation, lockCertificateSetup, masterDataOf } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
-import { assertNotLockedByRunbook, LOCKING_PHASES } from '../../db/repositories/runbooks';
+import { assertBeconNotInRunbook, assertClientNotInRunbook, assertGroupNotInRunbook } from '../../db/repositories/certificate-guards';
+import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
+import { assertChangeKeepsKvk } from '../services/certificate-guards';
 
 /**
  * The firm's Becon numbers (each points at a certificate group, C1) and the clients' master data per year: the Becon a
@@ -67,22 +69,6 @@ function certificateOfClient(situation: CertificateSituation, masterData: readon
   }
 }
 
-/** A client that a runbook's plan touches (its certificate, Becon or mandates change) is not changed under it. */
-async function assertClientNotInRunbook(db: PoolClient, organisationId: string): Promise<void> {
-  const { rows } = await db.query<{ id: string; kind: string; phase: string }>(
-    `SELECT id, kind, phase FROM runbooks
-      WHERE phase = ANY($2) AND plan IS NOT NULL
-        AND (plan->'clients' @> jsonb_build_array(jsonb_build_object('organisationId', $1::text))
-          OR plan->'clientBecons' @> jsonb_build_array(jsonb_build_object('organisationId', $1::text))
-          OR plan->'mandatesToRevoke' @> jsonb_build_array(jsonb_build_object('organisationId', $1::text)))
-      ORDER BY created_at LIMIT 1`,
-    [organisationId, LOCKING_PHASES],
-  );
-  if (rows[0]) {
-    throw new RuleViolation('RB', `client ${organisationId} is in the plan of runbook ${rows[0].id} (${rows[0].kind}, ${rows[0].phase}): wait until it ends, or cancel it; nothing changed`, 'conflict');
-  }
-}
-
 const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }) => {
   const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
   const security = [{ staffToken: [] }];
@@ -103,6 +89,7 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
       schema: {
         tags: ['becons'],
         summary: 'Register a Becon number',
+        description: "409 (RB) when its group's certificate is held by a runbook, or the runbook's plan changes that group; nothing is stored then.",
         security,
         params: Params,
         body: Type.Object(
@@ -115,10 +102,19 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
     async (request, reply) => {
       const hub = request.hub!;
       const number = beconNumber(request.body.number);
-      const groupId = await groupIdFor(pool, hub.id, request.body.groupName);
-      await pool.query('INSERT INTO becons (hub_id, number, name, group_id) VALUES ($1, $2, $3, $4)', [hub.id, number, request.body.name, groupId]).catch((err: { code?: string }) => {
-        if (err.code === '23505') throw new HttpError(409, `Becon ${number} is already registered in this hub`);
-        throw err;
+      await inTransaction(pool, async (db) => {
+        await lockCertificateSetup(db, hub.id);
+        const groupId = await groupIdFor(db, hub.id, request.body.groupName);
+        if (groupId) {
+          // RB: not onto a group whose certificate a runbook holds, or that its plan changes. A new Becon has no
+          // clients yet, so it cannot move a mandate to another KvK number (RB1): that is guarded where clients get it.
+          await assertNotLockedByRunbook(db, [certificateOfGroup(await loadCertificateSituation(db, hub.id), groupId)]);
+          await assertGroupNotInRunbook(db, hub.id, request.body.groupName!);
+        }
+        await db.query('INSERT INTO becons (hub_id, number, name, group_id) VALUES ($1, $2, $3, $4)', [hub.id, number, request.body.name, groupId]).catch((err: { code?: string }) => {
+          if (err.code === '23505') throw new HttpError(409, `Becon ${number} is already registered in this hub`);
+          throw err;
+        });
       });
       return reply.status(201).send((await becons(pool, hub.id, number))[0]);
     },
@@ -131,7 +127,8 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
       schema: {
         tags: ['becons'],
         summary: 'Select the certificate group (or none: the work certificate) and name of a Becon (C1)',
-        description: "409 (RB) when the group changes while a runbook holds the certificate of the Becon's group before or after.",
+        description:
+          "409 (RB) when the group changes while a runbook holds the certificate of the Becon's group before or after, or its plan changes this Becon; 409 (RB1) when it would move a client with an open mandate to a certificate of another KvK number (revoke and request again: runbook RB1 or RB5). Nothing changes then.",
         security,
         params: NumberParams,
         body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), groupName: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1 })], { description: 'null: no group (the work certificate).' })) }, { additionalProperties: false }),
@@ -150,6 +147,11 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
             // Its clients move from the certificate of the old group to that of the new one.
             const situation = await loadCertificateSituation(db, hub.id);
             await assertNotLockedByRunbook(db, [certificateOfGroup(situation, current[0].group_id), certificateOfGroup(situation, groupId)]);
+            await assertBeconNotInRunbook(db, hub.id, request.params.number);
+            // RB1: not when that moves a client with an open mandate to another KvK number.
+            await assertChangeKeepsKvk(db, hub.id, (draft) => {
+              draft.becons = draft.becons.map((b) => (b.number === request.params.number ? { ...b, groupId } : b));
+            });
           }
         }
         const { rowCount } = await db.query(
@@ -191,7 +193,8 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
         security,
         params: Type.Object({ participant: Type.String(), organisationId: Type.String({ format: 'uuid' }), year: Type.Integer({ minimum: 2000, maximum: 2100 }) }),
         body: Type.Object({ beconNumber: Type.String() }, { additionalProperties: false }),
-        description: "409 (RB) while a runbook's plan touches the client, or a runbook holds the certificate the client has before or after the change.",
+        description:
+          "409 (RB) while a runbook's plan touches the client, or a runbook holds the certificate the client has before or after the change; 409 (RB1) when the client has an open mandate and would get a certificate of another KvK number (revoke and request again: runbook RB1 or RB5). Nothing changes then.",
         response: { 200: MasterDataSchema, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
       },
     },
@@ -205,12 +208,14 @@ const beconRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { poo
         if (!org[0]) throw new HttpError(404, `no client ${organisationId}`);
         const { rows: becon } = await db.query<{ id: string }>('SELECT id FROM becons WHERE hub_id = $1 AND number = $2', [hub.id, number]);
         if (!becon[0]) throw new ValidationError('beconNumber', `Becon ${number} is not registered in this hub`);
-        await assertClientNotInRunbook(db, organisationId);
+        await assertClientNotInRunbook(db, hub.id, organisationId);
         const situation = await loadCertificateSituation(db, hub.id);
         const before = await masterDataOf(db, organisationId);
         const after = [...before.filter((y) => y.year !== year), { year, beconId: becon[0].id }];
         const [from, to] = [certificateOfClient(situation, before), certificateOfClient(situation, after)];
         if (from !== to) await assertNotLockedByRunbook(db, [from, to]);
+        // RB1: a client with an open mandate does not move to a certificate of another KvK number this way.
+        if (from !== to) await assertChangeKeepsKvk(db, hub.id, (draft) => draft.masterData.set(organisationId, after));
         await db.query(
           `INSERT INTO client_master_data (organisation_id, year, becon_id) VALUES ($1, $2, $3)
            ON CONFLICT (organisation_id, year) DO UPDATE SET becon_id = EXCLUDED.becon_id, updated_at = now()`,

@@ -6,9 +6,11 @@ import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
 import { loadCertificateSituation, lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
 import type { Hub } from '../../db/repositories/hubs';
+import { assertGroupNotInRunbook } from '../../db/repositories/certificate-guards';
 import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
+import { assertChangeKeepsKvk } from '../services/certificate-guards';
 
 /**
  * C1, C2: certificate groups. A group holds one certificate; a Becon points at a group. The work certificate is never
@@ -93,7 +95,7 @@ const certificateGroups: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app,
         tags: ['certificates'],
         summary: "Set (or empty) a group's certificate (C1, C2)",
         description:
-          'Putting the work certificate in a group is refused with C2 "Invalid certificate specified", an expired certificate with C7, and (409, RB) a change while a runbook holds the group\'s certificate or the new one; nothing changes.',
+          'Putting the work certificate in a group is refused with C2 "Invalid certificate specified", an expired certificate with C7, (409, RB) a change while a runbook holds the group\'s certificate or the new one or its plan uses the group, and (409, RB1) a change that would move a client with an open mandate to a certificate of another KvK number (revoke and request again: runbook RB1 or RB5); nothing changes.',
         security,
         params: IdParams,
         body: Type.Object({ certificateId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]) }, { additionalProperties: false }),
@@ -110,7 +112,12 @@ const certificateGroups: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app,
         );
         if (!rows[0]) throw new HttpError(404, `no certificate group ${request.params.id}`);
         await assertNotLockedByRunbook(db, [rows[0].certificate_id, request.body.certificateId]);
+        await assertGroupNotInRunbook(db, hub.id, rows[0].name);
         assertGroupAssignment(await loadCertificateSituation(db, hub.id), request.params.id, request.body.certificateId, new Date());
+        // RB1: the clients of the group's Becons get the new certificate (the work certificate for an empty group).
+        await assertChangeKeepsKvk(db, hub.id, (draft) => {
+          draft.groups = draft.groups.map((g) => (g.id === request.params.id ? { ...g, certificateId: request.body.certificateId } : g));
+        });
         await db.query('UPDATE certificate_groups SET certificate_id = $2 WHERE id = $1', [request.params.id, request.body.certificateId]).catch(databaseRefusal);
         await log(db, hub, `certificate group "${rows[0].name}": certificate ${request.body.certificateId ?? 'none'} (by ${request.staff?.name})`);
       });
@@ -125,6 +132,7 @@ const certificateGroups: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app,
       schema: {
         tags: ['certificates'],
         summary: 'Remove a certificate group no Becon points at (C1)',
+        description: '409 (RB) while a runbook holds its certificate or its plan uses the group; nothing changes then.',
         security,
         params: IdParams,
         response: { 204: Type.Null(), 404: ErrorResponse, 409: ErrorResponse },
@@ -133,8 +141,13 @@ const certificateGroups: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app,
     async (request, reply) => {
       const hub = request.hub!;
       await inTransaction(pool, async (db) => {
+        await lockCertificateSetup(db, hub.id);
         const [group] = await groups(db, hub.id, request.params.id);
         if (!group) throw new HttpError(404, `no certificate group ${request.params.id}`);
+        // RB: not while a runbook holds its certificate or its plan uses the group. (Only a group no Becon points at
+        // is removed, so no client changes certificate: nothing for RB1 to guard.)
+        await assertNotLockedByRunbook(db, [group.certificateId]);
+        await assertGroupNotInRunbook(db, hub.id, group.name);
         if (group.becons.length) throw new RuleViolation('C1', `Becon ${group.becons.join(', ')} point(s) at group "${group.name}": select another group on them first`, 'conflict');
         await db.query('DELETE FROM certificate_groups WHERE id = $1', [group.id]);
         await log(db, hub, `certificate group "${group.name}" removed by ${request.staff?.name}`);

@@ -5,9 +5,11 @@ import { RuleViolation } from '../../domain/errors';
 import { inTransaction, type Pool } from '../../db/pool';
 import { chooseCertificateFor, loadCertificateSituation, lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
+import { assertClientNotInRunbook } from '../../db/repositories/certificate-guards';
 import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
+import { assertChangeKeepsKvk, certificatesInUse } from '../services/certificate-guards';
 
 /**
  * Which certificate signs what: several certificates on or off (C1), the work certificate (C2), an administration's
@@ -59,7 +61,8 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
       schema: {
         tags: ['certificates'],
         summary: 'Switch several certificates on or off (C1)',
-        description: 'Switching off is refused while Becons point at groups that hold a certificate (their clients would silently move to the work certificate: use runbook RB3).',
+        description:
+          'Switching off is refused while Becons point at groups that hold a certificate (their clients would silently move to the work certificate: use runbook RB3); switching on is refused (409, RB1) when it would move a client with an open mandate to a certificate of another KvK number; and either (409, RB) while a runbook holds the work certificate or a certificate in a group. Nothing changes then.',
         security,
         params: Params,
         body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
@@ -69,6 +72,9 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
     async (request) => {
       const hub = request.hub!;
       await inTransaction(pool, async (db) => {
+        await lockCertificateSetup(db, hub.id);
+        // RB: the switch changes the certificate of every client on a Becon with a group; not while a runbook holds one.
+        await assertNotLockedByRunbook(db, certificatesInUse(await loadCertificateSituation(db, hub.id)));
         if (!request.body.enabled) {
           const { rows } = await db.query<{ number: string }>(
             `SELECT b.number FROM becons b JOIN certificate_groups g ON g.id = b.group_id WHERE b.hub_id = $1 AND g.certificate_id IS NOT NULL ORDER BY b.number`,
@@ -76,6 +82,8 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
           );
           if (rows.length) throw new RuleViolation('C1', `Becon ${rows.map((r) => r.number).join(', ')} use(s) a group's certificate: move them with runbook RB3 before switching off`, 'conflict');
         }
+        // RB1: switching on moves the clients of Becons with a group to that group's certificate.
+        await assertChangeKeepsKvk(db, hub.id, (draft) => (draft.multiCertificate = request.body.enabled));
         await db.query('UPDATE hubs SET multi_certificate = $2 WHERE id = $1', [hub.id, request.body.enabled]);
         await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, step: 'certificate', level: 'I', text: `several certificates switched ${request.body.enabled ? 'on' : 'off'} by ${request.staff?.name}` });
       });
@@ -91,7 +99,7 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
         tags: ['certificates'],
         summary: 'Decide the work certificate (C2)',
         description:
-          'The default for all communication with the tax authority; a certificate in a group is refused with C2 "Invalid certificate specified" (422; also when the database refuses it), an expired one with C7, and (409, RB) a change while a runbook holds the current or the new work certificate.',
+          'The default for all communication with the tax authority; a certificate in a group is refused with C2 "Invalid certificate specified" (422; also when the database refuses it), an expired one with C7, (409, RB) a change while a runbook holds the current or the new work certificate, and (409, RB1) a change that would move a client with an open mandate to a certificate of another KvK number (revoke and request again: runbook RB4, or RB5 when the KvK number changes).',
         security,
         params: Params,
         body: Type.Object({ certificateId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
@@ -105,6 +113,10 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
         const situation = await loadCertificateSituation(db, hub.id);
         await assertNotLockedByRunbook(db, [workCertificateOf(situation)?.id, request.body.certificateId]);
         assertWorkCertificateChoice(situation, request.body.certificateId, now());
+        // RB1: every client on the work certificate gets the new one.
+        await assertChangeKeepsKvk(db, hub.id, (draft) => {
+          draft.certificates = draft.certificates.map((c) => ({ ...c, isWorkCertificate: c.id === request.body.certificateId }));
+        });
         try {
           await db.query('UPDATE certificates SET is_work_certificate = false WHERE hub_id = $1 AND is_work_certificate AND id <> $2', [hub.id, request.body.certificateId]);
           await db.query('UPDATE certificates SET is_work_certificate = true WHERE id = $1 AND hub_id = $2 AND deleted_at IS NULL', [request.body.certificateId, hub.id]);
@@ -128,7 +140,7 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
         tags: ['certificates'],
         summary: "File this administration with the firm's own certificate or the service provider's (C5)",
         description:
-          "null: the hub's choice. The service provider's certificate files as `Bedrijf`, the firm's own as `Intermediair`. A3: refused (409) while the hub's client portal is on: portal approval needs the firm's own certificate.",
+          "null: the hub's choice. The service provider's certificate files as `Bedrijf`, the firm's own as `Intermediair`. A3: refused (409) while the hub's client portal is on: portal approval needs the firm's own certificate. 409 (RB) while a runbook's plan touches the administration's client.",
         security,
         params: Type.Object({ participant: Type.String(), id: Type.String({ format: 'uuid' }) }),
         body: Type.Object({ mode: Type.Union([Type.Literal('own'), Type.Literal('service-provider'), Type.Null()]) }, { additionalProperties: false }),
@@ -140,8 +152,13 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
       await inTransaction(pool, async (db) => {
         // The hub row first: the portal switch (PATCH /api/hubs/{p}) and this choice do not pass each other.
         const { rows: current } = await db.query<{ portal_enabled: boolean }>('SELECT portal_enabled FROM hubs WHERE id = $1 FOR UPDATE', [hub.id]);
-        const { rows: administration } = await db.query('SELECT 1 FROM administrations WHERE id = $1 AND hub_id = $2', [request.params.id, hub.id]);
+        const { rows: administration } = await db.query<{ organisation_id: string | null }>('SELECT organisation_id FROM administrations WHERE id = $1 AND hub_id = $2', [
+          request.params.id,
+          hub.id,
+        ]);
         if (!administration[0]) throw new HttpError(404, `no administration ${request.params.id}`);
+        // RB: its client's signing certificate is not changed while a runbook's plan touches the client.
+        if (administration[0].organisation_id) await assertClientNotInRunbook(db, hub.id, administration[0].organisation_id);
         if (request.body.mode === 'service-provider') {
           if (current[0]?.portal_enabled) {
             throw new RuleViolation(

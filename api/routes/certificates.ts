@@ -1,21 +1,37 @@
+import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import { assertDeletable, daysUntil } from '../../domain/certificates';
+import { assertDeletable, daysUntil, workCertificateOf } from '../../domain/certificates';
 import { RuleViolation, ValidationError } from '../../domain/errors';
 import { inTransaction, type Pool } from '../../db/pool';
-import { certificateUsers } from '../../db/repositories/certificates';
+import { refreshExpiryProposals } from '../../db/repositories/certificate-expiry';
+import { certificateUsers, loadCertificateSituation, lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
-import { storeCertificate, toStoredCertificate, type StoredCertificate } from '../../integrations/pki/certificate-store';
-import { CertificateError } from '../../integrations/pki/pkcs12';
+import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
+import { certificateMetadata, deleteCertificate, storeCertificate, toStoredCertificate, type StoredCertificate } from '../../integrations/pki/certificate-store';
+import { CertificateError, openPkcs12, type OpenedCertificate } from '../../integrations/pki/pkcs12';
+import type { TrustRoots } from '../../integrations/pki/trust';
 import type { SealingKey } from '../../lib/sealing';
+import { certificateExpiryScheduleId, certificateExpiryWatch, type CertificateExpiryInput } from '../../workflows/certificate-expiry';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
+import { assertChangeKeepsKvk } from '../services/certificate-guards';
 import { ensureCertificateExpirySchedule } from '../services/schedules';
 
+const NamedCertificate = Type.Object({ id: Type.String(), label: Type.String(), kvkNumber: Type.Union([Type.String(), Type.Null()]), validTo: Type.String({ format: 'date-time' }) });
+
+/** C7: the runbook proposed now for an expiring certificate, recomputed by the watch and at every upload. */
+const CurrentProposalSchema = Type.Object({
+  proposal: Type.Union([Type.Literal('RB4'), Type.Literal('RB5'), Type.Null()], { description: 'RB4: same KvK number; RB5: the same firm under a new KvK number; null: upload the replacement first.' }),
+  replacement: Type.Union([Type.Null(), NamedCertificate]),
+  text: Type.String(),
+  computedAt: Type.String({ format: 'date-time' }),
+});
+
 /**
- * The firm's PKIoverheid certificates: uploaded as PKCS#12 with its passphrase, sealed at rest with the master key,
- * never passed through Temporal; only metadata comes back.
+ * The firm's PKIoverheid certificates: uploaded as PKCS#12 with its passphrase, checked against the configured
+ * PKIoverheid roots, sealed at rest with the master key, never passed through Temporal; only metadata comes back.
  */
 export const CertificateSchema = Type.Object({
   id: Type.String(),
@@ -45,7 +61,8 @@ export const CertificateSchema = Type.Object({
           text: Type.String(),
         }),
       ),
-    }, { description: 'C7: the expiry watch\'s warnings and the runbook it proposes.' }),
+      current: Type.Optional(Type.Union([Type.Null(), CurrentProposalSchema])),
+    }, { description: 'C7: the expiry watch\'s warnings (with what each proposed then) and the runbook it proposes now.' }),
   ),
 });
 
@@ -56,8 +73,11 @@ async function detailed(pool: Pool, hubId: string, id?: string) {
     `SELECT c.id, c.hub_id, c.label, c.is_work_certificate, c.subject, c.subject_serial_number, c.kvk_number, c.organisation_name, c.issuer,
             c.serial_number, c.fingerprint256, c.valid_from, c.valid_to, c.letter_name, c.is_service_provider, c.installed_at, g.name AS group_name,
             coalesce((SELECT json_agg(json_build_object('thresholdDays', w.threshold_days, 'warnedAt', w.warned_at, 'proposal', w.proposal, 'text', w.text)
-                        ORDER BY w.threshold_days DESC) FROM certificate_expiry_warnings w WHERE w.certificate_id = c.id), '[]') AS warnings
+                        ORDER BY w.threshold_days DESC) FROM certificate_expiry_warnings w WHERE w.certificate_id = c.id), '[]') AS warnings,
+            p.proposal AS current_proposal, p.text AS current_text, p.computed_at AS current_computed_at,
+            r.id AS replacement_id, r.label AS replacement_label, r.kvk_number AS replacement_kvk, r.valid_to AS replacement_valid_to
        FROM certificates c LEFT JOIN certificate_groups g ON g.certificate_id = c.id
+       LEFT JOIN certificate_expiry_proposals p ON p.certificate_id = c.id LEFT JOIN certificates r ON r.id = p.replacement_certificate_id
       WHERE c.hub_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.created_at`,
     [hubId, id ?? null],
   );
@@ -73,6 +93,16 @@ async function detailed(pool: Pool, hubId: string, id?: string) {
         ...w,
         warnedAt: new Date(w.warnedAt).toISOString(),
       })),
+      current: r.current_text
+        ? {
+            proposal: (r.current_proposal as 'RB4' | 'RB5' | null) ?? null,
+            replacement: r.replacement_id
+              ? { id: r.replacement_id as string, label: r.replacement_label as string, kvkNumber: (r.replacement_kvk as string | null) ?? null, validTo: (r.replacement_valid_to as Date).toISOString() }
+              : null,
+            text: r.current_text as string,
+            computedAt: (r.current_computed_at as Date).toISOString(),
+          }
+        : null,
     },
   }));
 }
@@ -92,9 +122,24 @@ const view = (c: StoredCertificate) => ({
   validTo: c.validTo,
 });
 
-const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[]; temporal?: Client; taskQueue?: string }> = async (
+/** Opens the upload with its passphrase and checks its chain against the configured PKIoverheid roots. */
+function openUpload(pfx: Buffer, passphrase: string, trustRoots: TrustRoots | undefined): OpenedCertificate {
+  if (!trustRoots) {
+    throw new HttpError(503, 'no PKIoverheid roots are configured (PKIOVERHEID_ROOTS_FILE): an uploaded certificate cannot be checked, so none is accepted');
+  }
+  try {
+    const opened = openPkcs12(pfx, passphrase);
+    trustRoots.assertTrusted(opened);
+    return opened;
+  } catch (err) {
+    if (err instanceof CertificateError) throw new ValidationError('pkcs12', err.message);
+    throw err;
+  }
+}
+
+const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[]; temporal?: Client; taskQueue?: string; trustRoots?: TrustRoots }> = async (
   app,
-  { pool, keyring, temporal, taskQueue },
+  { pool, keyring, temporal, taskQueue, trustRoots },
 ) => {
   const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
   const security = [{ staffToken: [] }];
@@ -106,7 +151,8 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       schema: {
         tags: ['certificates'],
         summary: 'Upload a certificate (PKCS#12 and passphrase)',
-        description: 'The file must open with the passphrase. Stored sealed (AES-256-GCM, master key with key id). The passphrase is never logged or returned.',
+        description:
+          'The file must open with the passphrase, and its chain must lead to a configured PKIoverheid root (PKIOVERHEID_ROOTS_FILE): a certificate Digipoort would not trust is refused (422, field `pkcs12`) and nothing is stored. Stored sealed (AES-256-GCM, master key with key id). The passphrase is never logged or returned. As the work certificate: 409 (RB) while a runbook holds the current one, 409 (RB1) when clients with an open mandate would move to another KvK number. C7: the expiry proposals are recomputed with the new certificate.',
         security,
         params: Type.Object({ participant: Type.String() }),
         body: Type.Object(
@@ -129,9 +175,21 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       if (request.body.serviceProvider && request.body.workCertificate) {
         throw new RuleViolation('C5', "a service provider's certificate cannot be the work certificate", 'invalid');
       }
+      const opened = openUpload(pfx, request.body.passphrase, trustRoots);
       try {
         const stored = await inTransaction(pool, async (client) => {
+          await lockCertificateSetup(client, hub.id);
           if (request.body.workCertificate) {
+            // The work certificate changes: RB while a runbook holds the current one; RB1 when its clients' open
+            // mandates would move to another KvK number.
+            await assertNotLockedByRunbook(client, [workCertificateOf(await loadCertificateSituation(client, hub.id))?.id]);
+            const metadata = certificateMetadata(opened.certificate);
+            await assertChangeKeepsKvk(client, hub.id, (draft) => {
+              draft.certificates = [
+                ...draft.certificates.map((c) => ({ ...c, isWorkCertificate: false })),
+                { id: 'uploaded', label: request.body.label, isWorkCertificate: true, isServiceProvider: false, kvkNumber: metadata.kvkNumber, organisationName: metadata.organisationName, letterName: request.body.letterName ?? null, validFrom: metadata.validFrom, validTo: metadata.validTo },
+              ];
+            });
             await client.query('UPDATE certificates SET is_work_certificate = false WHERE hub_id = $1 AND is_work_certificate', [hub.id]);
           }
           const created = await storeCertificate(client, keyring, {
@@ -140,6 +198,7 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
             pfx,
             passphrase: request.body.passphrase,
             isWorkCertificate: request.body.workCertificate ?? false,
+            opened,
           });
           if (request.body.letterName || request.body.serviceProvider) {
             const { rowCount } = await client.query(
@@ -156,6 +215,8 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
             level: 'I',
             text: `certificate "${created.label}" installed (${created.subjectSerialNumber}, valid to ${created.validTo}) by ${request.staff?.name}${created.isWorkCertificate ? ' as work certificate' : ''}`,
           });
+          // C7: an expiring certificate's proposal may now be this one (a same-KvK replacement is preferred).
+          await refreshExpiryProposals(client, hub, new Date());
           return created;
         });
         // C7: the hub's expiry watch exists as soon as it has a certificate.
@@ -167,6 +228,62 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
         if ((err as { code?: string }).code === '23505') throw new ValidationError('pkcs12', 'this certificate is already installed in this hub');
         throw err;
       }
+    },
+  );
+
+  const ProposalSchema = Type.Object({
+    certificate: NamedCertificate,
+    daysLeft: Type.Integer(),
+    proposal: Type.Union([Type.Literal('RB4'), Type.Literal('RB5'), Type.Null()]),
+    replacement: Type.Union([Type.Null(), NamedCertificate]),
+    text: Type.String(),
+  });
+
+  app.post(
+    '/api/hubs/:participant/certificates/expiry-watch',
+    {
+      ...guard,
+      schema: {
+        tags: ['certificates'],
+        summary: 'Run the certificate expiry watch now and answer its proposals (C7)',
+        description:
+          "Runs the hub's `certificateExpiryWatch` workflow at once (besides its daily schedule): new warnings at 60, 30 and 7 days and once expired, and for every certificate in use with a warning the runbook proposed now, naming both certificates by name and KvK number: RB4 for an installed replacement with the same KvK number (preferred), RB5 only for the same firm under a new KvK number, never an unrelated office's certificate.",
+        security,
+        params: Type.Object({ participant: Type.String() }),
+        querystring: Type.Object({ asOf: Type.Optional(Type.String({ format: 'date-time', description: 'Look as if it were then (what if).' })) }),
+        response: {
+          200: Type.Object({
+            checked: Type.Integer({ description: 'Certificates in use.' }),
+            earliestExpiry: Type.Union([Type.String(), Type.Null()]),
+            newWarnings: Type.Array(Type.Object({ certificateId: Type.String(), thresholdDays: Type.Integer(), daysLeft: Type.Integer() })),
+            proposals: Type.Array(ProposalSchema),
+          }),
+          503: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const hub = request.hub!;
+      if (!temporal || !taskQueue) throw new HttpError(503, 'the expiry watch cannot be started: no Temporal client');
+      const input: CertificateExpiryInput = { hubId: hub.id, participant: hub.participantNumber, asOf: request.query.asOf };
+      const result = await temporal.workflow.execute(certificateExpiryWatch, {
+        workflowId: `${certificateExpiryScheduleId(hub.participantNumber)}-now-${randomUUID()}`,
+        taskQueue,
+        args: [input],
+        staticSummary: `certificate expiry watch for hub ${hub.participantNumber}, on demand by ${request.staff?.name}`,
+      });
+      return {
+        checked: result.checked,
+        earliestExpiry: result.earliestExpiry,
+        newWarnings: result.warnings.filter((w) => w.fresh).map((w) => ({ certificateId: w.certificateId, thresholdDays: w.thresholdDays, daysLeft: w.daysLeft })),
+        proposals: (result.proposals ?? []).map((p) => ({
+          certificate: { id: p.certificateId, label: p.label, kvkNumber: p.kvkNumber, validTo: p.validTo },
+          daysLeft: p.daysLeft,
+          proposal: p.proposal,
+          replacement: p.replacement,
+          text: p.text,
+        })),
+      };
     },
   );
 
@@ -198,20 +315,22 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       schema: {
         tags: ['certificates'],
         summary: 'Set the name printed on mandate letters (C3)',
+        description: "409 (RB) while a runbook holds the certificate: its plan shows the letter names it will print.",
         security,
         params: IdParams,
         body: Type.Object({ letterName: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]) }, { additionalProperties: false }),
-        response: { 200: CertificateSchema, 404: ErrorResponse },
+        response: { 200: CertificateSchema, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (request) => {
-      const { rowCount } = await pool.query('UPDATE certificates SET letter_name = $3 WHERE id = $1 AND hub_id = $2 AND deleted_at IS NULL', [
-        request.params.id,
-        request.hub!.id,
-        request.body.letterName,
-      ]);
-      if (!rowCount) throw new HttpError(404, `no certificate ${request.params.id}`);
-      return (await detailed(pool, request.hub!.id, request.params.id))[0];
+      const hub = request.hub!;
+      await inTransaction(pool, async (db) => {
+        await lockCertificateSetup(db, hub.id);
+        await assertNotLockedByRunbook(db, [request.params.id]);
+        const { rowCount } = await db.query('UPDATE certificates SET letter_name = $3 WHERE id = $1 AND hub_id = $2 AND deleted_at IS NULL', [request.params.id, hub.id, request.body.letterName]);
+        if (!rowCount) throw new HttpError(404, `no certificate ${request.params.id}`);
+      });
+      return (await detailed(pool, hub.id, request.params.id))[0];
     },
   );
 
@@ -222,7 +341,8 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       schema: {
         tags: ['certificates'],
         summary: 'Delete a certificate that nothing uses any more',
-        description: 'Refused (409, RB3) while it is the work certificate, in a group, the service provider\'s, holds open mandates or messages, or is in a runbook; the refusal names them. Removing a certificate in use is runbook RB3.',
+        description:
+          'Refused (409, RB3) while it is the work certificate, in a group, the service provider\'s, holds open mandates or messages, or is in a runbook; the refusal names them. Removing a certificate in use is runbook RB3. Deleting destroys its key material (the sealed PKCS#12 and passphrase); its metadata stays for history.',
         security,
         params: IdParams,
         response: { 204: Type.Null(), 404: ErrorResponse, 409: ErrorResponse },
@@ -237,7 +357,9 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
         ]);
         if (!rows[0]) throw new HttpError(404, `no certificate ${request.params.id}`);
         assertDeletable(rows[0].label, await certificateUsers(client, request.params.id));
-        await client.query('UPDATE certificates SET deleted_at = now() WHERE id = $1', [request.params.id]);
+        await deleteCertificate(client, request.params.id);
+        // C7: it may have been proposed as an expiring certificate's replacement.
+        await refreshExpiryProposals(client, hub, new Date());
         await writeLog(client, { hubId: hub.id, environment: hub.environmentCode, step: 'certificate', level: 'I', text: `certificate "${rows[0].label}" deleted by ${request.staff?.name}` });
       });
       return reply.status(204).send(null);

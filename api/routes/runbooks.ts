@@ -12,7 +12,11 @@ import { loadRunbook, releaseRunbook, startRunbook, steerRunbook, type RunbookSe
  */
 const Uuid = Type.String({ format: 'uuid' });
 const GroupSpec = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), certificateId: Uuid, beconNumbers: Type.Array(Type.String(), { maxItems: 1000 }) }, { additionalProperties: false });
-const BeconGroupSpec = Type.Object({ beconNumber: Type.String(), groupName: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: false });
+// Null first: with type coercion on, a string alternative listed first would turn `null` into "" (no such group).
+const BeconGroupSpec = Type.Object(
+  { beconNumber: Type.String(), groupName: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 100 })], { description: 'null: no group (the work certificate).' }) },
+  { additionalProperties: false },
+);
 const ClientBeconSpec = Type.Object({ organisationId: Uuid, beconNumber: Type.String(), year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })) }, { additionalProperties: false });
 
 const StartBody = Type.Object(
@@ -23,7 +27,7 @@ const StartBody = Type.Object(
     clientBecons: Type.Optional(Type.Array(ClientBeconSpec, { maxItems: 10000 })),
     certificateId: Type.Optional(Type.String({ format: 'uuid', description: 'RB3: the certificate to remove; RB4/RB5: the one replaced.' })),
     newCertificateId: Type.Optional(Type.String({ format: 'uuid', description: 'RB4/RB5: the replacement (uploaded first).' })),
-    groupName: Type.Optional(Type.String({ description: "RB5: the group for the new certificate (default: the old one's)." })),
+    groupName: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "RB5: the group for the new certificate (default: the old one's)." })),
     beconGroups: Type.Optional(Type.Array(BeconGroupSpec, { maxItems: 1000 })),
   },
   { additionalProperties: false },

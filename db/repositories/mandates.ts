@@ -39,6 +39,9 @@ export interface MandateRow {
   certificate_id: string;
   intermediary_kvk: string | null;
   letter_name: string | null;
+  /** C3: the name the register printed on the letter, when it said; `letter_name_problem` when it differs. */
+  register_letter_name: string | null;
+  letter_name_problem: string | null;
   becon_id: string | null;
   fiscal_number: string;
   workflow_id: string;
@@ -238,6 +241,8 @@ export function mandateView(m: MandateRow, messages: readonly MandateMessageRow[
     certificateId: m.certificate_id,
     intermediaryKvkNumber: m.intermediary_kvk,
     letterName: m.letter_name,
+    registerLetterName: m.register_letter_name,
+    letterNameProblem: m.letter_name_problem,
     workflowId: m.workflow_id,
     requestedBy: m.requested_by,
     authorisation: m.authorisation,

@@ -46,8 +46,9 @@ interface CertificateRow {
   id: string;
   hub_id: string;
   label: string;
-  key_id: string;
-  sealed: Buffer;
+  /** NULL once deleted: the key material is destroyed with the certificate. */
+  key_id: string | null;
+  sealed: Buffer | null;
   subject: string;
   subject_serial_number: string;
   kvk_number: string | null;
@@ -85,9 +86,9 @@ export function toStoredCertificate(row: CertificateRow): StoredCertificate {
 export async function storeCertificate(
   db: Pool | PoolClient,
   keyring: SealingKey[],
-  input: { hubId: string; label: string; pfx: Buffer; passphrase: string; isWorkCertificate?: boolean },
+  input: { hubId: string; label: string; pfx: Buffer; passphrase: string; isWorkCertificate?: boolean; opened?: OpenedCertificate },
 ): Promise<StoredCertificate> {
-  const opened = openPkcs12(input.pfx, input.passphrase);
+  const opened = input.opened ?? openPkcs12(input.pfx, input.passphrase);
   const metadata = certificateMetadata(opened.certificate);
   const sealed = seal(keyring, Buffer.from(JSON.stringify({ pfx: input.pfx.toString('base64'), passphrase: input.passphrase })), Buffer.from(input.hubId));
   const { rows } = await db.query<CertificateRow>(
@@ -110,11 +111,21 @@ export async function openStoredCertificate(
   certificateId: string,
 ): Promise<{ stored: StoredCertificate; opened: OpenedCertificate }> {
   const { rows } = await db.query<CertificateRow>('SELECT * FROM certificates WHERE id = $1 AND deleted_at IS NULL', [certificateId]);
-  if (rows.length === 0) throw new CertificateError('PKCS12_INVALID', `certificate ${certificateId} is not in the store`);
-  const row = rows[0];
+  if (rows.length === 0 || !rows[0].sealed || !rows[0].key_id) throw new CertificateError('PKCS12_INVALID', `certificate ${certificateId} is not in the store`);
+  const row = rows[0] as CertificateRow & { key_id: string; sealed: Buffer };
   const plain = JSON.parse(unseal(keyring, { keyId: row.key_id, data: row.sealed }, Buffer.from(row.hub_id)).toString('utf8')) as {
     pfx: string;
     passphrase: string;
   };
   return { stored: toStoredCertificate(row), opened: openPkcs12(Buffer.from(plain.pfx, 'base64'), plain.passphrase) };
+}
+
+/**
+ * Deletes a certificate and destroys its key material: the sealed PKCS#12 with its passphrase and the key id are set
+ * to NULL in the same update (the database refuses a deleted certificate that keeps them). The metadata row stays for
+ * history: messages, mandates and the log still name it. Older row versions are gone from the table once PostgreSQL
+ * vacuums them; backups taken before the deletion still hold the sealed blob, readable only with the master key.
+ */
+export async function deleteCertificate(db: Pool | PoolClient, certificateId: string): Promise<void> {
+  await db.query('UPDATE certificates SET deleted_at = coalesce(deleted_at, now()), sealed = NULL, key_id = NULL WHERE id = $1', [certificateId]);
 }

@@ -25,7 +25,9 @@ export type CertificateErrorCode =
   /** A certificate field could not be read (validity dates, subject). */
   | 'CERTIFICATE_INVALID'
   /** The subject carries an identity attribute (O, serialNumber) more than once. */
-  | 'SUBJECT_AMBIGUOUS';
+  | 'SUBJECT_AMBIGUOUS'
+  /** The chain does not lead to a configured PKIoverheid root (integrations/pki/trust.ts). */
+  | 'UNTRUSTED_CHAIN';
 
 /** A certificate or PKCS#12 file that cannot be used; `code` says why. Never carries a passphrase. */
 export class CertificateError extends Error {

@@ -31,9 +31,13 @@ export interface OrganisationSpec {
   status?: ClientCertificateStatus;
 }
 
-/** A holding, three acquired offices (one of which changed its KvK number), a service bureau, and two broken ones. */
+/**
+ * A holding with a renewal of its certificate (the same KvK number: RB4), three acquired offices (one of which changed
+ * its KvK number: RB5), a service bureau, and two broken ones.
+ */
 export const DEFAULT_ORGANISATIONS: readonly OrganisationSpec[] = [
   { slug: 'holding', name: 'AA Accountants Holding B.V.', kvkNumber: '51234560' },
+  { slug: 'holding-new', name: 'AA Accountants Holding B.V.', kvkNumber: '51234560' },
   { slug: 'willemsen', name: 'Accountantskantoor Willemsen B.V.', kvkNumber: '52345671' },
   { slug: 'jansen', name: 'Jansen Belastingadvies B.V.', kvkNumber: '53456782' },
   { slug: 'de-vries', name: 'De Vries Administraties B.V.', kvkNumber: '54567893' },

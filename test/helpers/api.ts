@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { createStaffToken } from '../../api/plugins/auth';
+import { readEnv } from '../../config';
+import { TrustRoots } from '../../integrations/pki/trust';
 import { createLogger, type Logger } from '../../lib/logger';
 import type { TestContext } from './temporal';
 import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
@@ -26,6 +29,8 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     // under-pressure counts an interval without a sample as an infinite delay), so shedding there would refuse
     // requests no real API would refuse. Off (0) unless a test asks for it; shedding has its own test.
     maxEventLoopDelayMs: overrides.maxEventLoopDelayMs ?? 0,
+    // The run's test PKI root, as the API's PKIOVERHEID_ROOTS_FILE.
+    pkiOverheidRoots: TrustRoots.fromPem(readFileSync(readEnv('PKIOVERHEID_ROOTS_FILE') as string, 'utf8')),
   });
   const { token } = await createStaffToken(ctx.pool, 'test');
   return { app, staffToken: token };

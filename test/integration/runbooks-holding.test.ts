@@ -269,6 +269,27 @@ describe('the seed example: holding with six offices, RB1 then RB5', () => {
     }
   });
 
+  it('RB1 guard: outside a runbook, a master-data or Becon change that would move a client with an open mandate to another KvK number is refused', async () => {
+    const configuration = async () => {
+      const q = async (sql: string) => (await ctx.pool.query(sql, [hub.hubId])).rows;
+      return {
+        becons: await q('SELECT number, group_id FROM becons WHERE hub_id = $1 ORDER BY number'),
+        masterData: await q('SELECT m.organisation_id, m.year, m.becon_id FROM client_master_data m JOIN organisations o ON o.id = m.organisation_id WHERE o.hub_id = $1 ORDER BY 1, 2'),
+      };
+    };
+    const before = await configuration();
+    // A Noord client (holding, KvK 51234560) to the Jansen Becon; the Jansen Becon back to the work certificate.
+    const masterData = await call(api, 'PUT', `/api/hubs/${hub.participant}/clients/${clients['noord-a'].organisationId}/master-data/2027`, { beconNumber: BECONS.jansen });
+    const becon = await call(api, 'PUT', `/api/hubs/${hub.participant}/becons/${BECONS.jansen}`, { groupName: null });
+    for (const res of [masterData, becon]) {
+      expect({ status: res.statusCode, rule: res.json().rule }).toEqual({ status: 409, rule: 'RB1' });
+      expect(res.json().message).toContain('runbook RB1');
+    }
+    expect(masterData.json().message).toContain(`Klant noord-a has an open SBA 2026 mandate (ACTIVE) under KvK ${organisation('holding').kvkNumber}`);
+    expect(becon.json().message).toContain(`under KvK ${organisation('jansen').kvkNumber}`);
+    expect(await configuration()).toEqual(before);
+  });
+
   it('RB5: De Vries gets a certificate with a new KvK number; only its clients\' mandates move', async () => {
     certs['de-vries-new'] = await uploadCertificate(api, hub.participant, 'de-vries-new');
     const mandatesBefore = (await mandates()).filter((m) => ['REQUESTED', 'ONTVANGEN', 'ACTIVE'].includes(m.state));

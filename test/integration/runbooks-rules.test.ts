@@ -304,12 +304,13 @@ describe('runbook pause, retry, cancel and RB3', () => {
     const h = await createTestHub(api);
     const p = h.participant;
     const old = (await call(api, 'GET', `/api/hubs/${p}/certificate-settings`)).json().workCertificateId as string;
-    // The renewal with the same KvK number (the test PKI has none: a copy of the holding's file under another fingerprint).
+    // The renewal with the same KvK number, lasting longer (RB4 refuses one that does not): a copy of the holding's
+    // file under another fingerprint.
     const { rows: renewed } = await ctx.pool.query<{ id: string }>(
       `INSERT INTO certificates (hub_id, label, key_id, sealed, subject, subject_serial_number, kvk_number, organisation_name, issuer, serial_number,
          fingerprint256, valid_from, valid_to, letter_name)
        SELECT hub_id, label || ' (renewed)', key_id, sealed, subject, subject_serial_number, kvk_number, organisation_name, issuer, serial_number || '01',
-              'renewed-' || fingerprint256, valid_from, valid_to, letter_name FROM certificates WHERE id = $1 RETURNING id`,
+              'renewed-' || fingerprint256, valid_from, valid_to + interval '1 day', letter_name FROM certificates WHERE id = $1 RETURNING id`,
       [old],
     );
     const client = await addClient(api, p, 'Klant VIA vernieuwd', {});

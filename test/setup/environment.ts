@@ -88,6 +88,7 @@ export async function startTestEnvironment(log: (msg: string) => void = () => un
     SIMULATOR_DATABASE_URL: simulatorDatabaseUrl,
     DIGIPOORT_ENDPOINT_BASE: simulator.url,
     DIGIPOORT_CA_FILE: path.join(pkiDir, 'root-ca.pem'),
+    PKIOVERHEID_ROOTS_FILE: path.join(pkiDir, 'root-ca.pem'),
     DIGIPOORT_CRL_FILE: path.join(pkiDir, 'crls.pem'),
     DIGIPOORT_SERVICE_CERT_FILE: path.join(pkiDir, 'digipoort-service.pem'),
   };

@@ -11,9 +11,16 @@ import {
   letterNameOf,
   masterDataForYear,
   ownCertificateForClient,
+  assertNoKvkMove,
+  clientsChangingKvk,
+  expiryWarningText,
+  letterNameDiffers,
+  nameAndKvk,
+  proposalText,
   replacementProposal,
   usersOf,
   type CertificateFacts,
+  type CertificateSetup,
   type CertificateSituation,
 } from '../../domain/certificates';
 import { refusal } from '../helpers/refusal';
@@ -175,21 +182,91 @@ describe('C7: an expired certificate is never used', () => {
     expect(daysUntil('2026-05-31T12:00:00Z', NOW)).toBe(-1);
   });
 
-  it('proposes RB4 for a replacement with the same KvK number, RB5 for another, nothing without one', () => {
-    const old = { id: 'old', kvkNumber: '11111111', validTo: '2026-07-01T00:00:00Z' };
+  it('proposes RB4 for a same-KvK replacement over anything else, RB5 only for the same firm, never an unrelated office', () => {
+    const facts = (id: string, kvkNumber: string, organisationName: string, validTo: string) => ({ id, label: id, kvkNumber, organisationName, letterName: null, validTo });
+    const old = facts('holding', '11111111', 'AA Holding B.V.', '2026-07-01T00:00:00Z');
+    const unrelated = facts('jansen', '22222222', 'Jansen Belastingadvies B.V.', '2028-01-01T00:00:00Z');
+    const sameFirm = facts('holding-2', '33333333', 'AA  holding b.v.', '2028-01-01T00:00:00Z');
+    const renewal = facts('holding-renewed', '11111111', 'AA Holding B.V.', '2027-07-01T00:00:00Z');
     expect(replacementProposal(old, [])).toBeUndefined();
-    expect(replacementProposal(old, [{ id: 'older', kvkNumber: '11111111', validTo: '2026-06-01T00:00:00Z' }])).toBeUndefined();
-    expect(replacementProposal(old, [{ id: 'other', kvkNumber: '22222222', validTo: '2028-01-01T00:00:00Z' }])).toEqual({ kind: 'RB5', certificateId: 'other' });
-    expect(
-      replacementProposal(old, [
-        { id: 'other', kvkNumber: '22222222', validTo: '2028-01-01T00:00:00Z' },
-        { id: 'same', kvkNumber: '11111111', validTo: '2028-01-01T00:00:00Z' },
-      ]),
-    ).toEqual({ kind: 'RB4', certificateId: 'same' });
+    // Not outliving the old one: no replacement.
+    expect(replacementProposal(old, [facts('older', '11111111', 'AA Holding B.V.', '2026-07-01T00:00:00Z')])).toBeUndefined();
+    // An unrelated office's unused certificate is never proposed.
+    expect(replacementProposal(old, [unrelated])).toBeUndefined();
+    expect(replacementProposal(old, [unrelated, sameFirm])).toEqual({ kind: 'RB5', certificateId: 'holding-2', label: 'holding-2', kvkNumber: '33333333', validTo: '2028-01-01T00:00:00Z' });
+    // The same KvK number wins, even over a same-firm certificate that lasts longer.
+    expect(replacementProposal(old, [unrelated, sameFirm, renewal])).toMatchObject({ kind: 'RB4', certificateId: 'holding-renewed' });
+    // The same letter name makes it the same firm too.
+    expect(replacementProposal({ ...old, letterName: 'AA Groep' }, [{ ...unrelated, letterName: 'AA Groep' }])).toMatchObject({ kind: 'RB5', certificateId: 'jansen' });
+  });
+
+  it('names certificates by name and KvK number in the warning and the proposal', () => {
+    const expiring = { label: 'AA Holding B.V.', kvkNumber: '11111111', validTo: '2026-07-01T00:00:00.000Z' };
+    const proposal = { kind: 'RB4' as const, certificateId: 'c-2', label: 'AA Holding B.V. (new)', kvkNumber: '11111111', validTo: '2028-07-01T00:00:00.000Z' };
+    expect(nameAndKvk(expiring)).toBe('"AA Holding B.V." (KvK 11111111)');
+    expect(expiryWarningText(expiring, 29, proposal)).toBe(
+      'C7: certificate "AA Holding B.V." (KvK 11111111) expires in 29 day(s) (2026-07-01T00:00:00.000Z); the replacement must be in place before then: ' +
+        'run RB4 with the installed certificate "AA Holding B.V. (new)" (KvK 11111111), valid to 2028-07-01T00:00:00.000Z, id c-2',
+    );
+    expect(proposalText({ ...proposal, kind: 'RB5', kvkNumber: '33333333' })).toContain('run RB5 with the installed certificate "AA Holding B.V. (new)" (KvK 33333333)');
+    expect(expiryWarningText(expiring, -1, undefined)).toMatch(/^C7: certificate "AA Holding B.V." \(KvK 11111111\) expired on .*: install the new certificate/);
+  });
+});
+
+describe('RB1: no client with an open mandate moves to another KvK number outside a runbook', () => {
+  const setup = (extra: Partial<CertificateSetup> = {}): CertificateSetup => ({
+    ...situation({ certificates: [cert('holding', { isWorkCertificate: true, kvkNumber: '51234560' }), cert('willemsen', { kvkNumber: '52345671' }), cert('holding-2', { kvkNumber: '51234560' })] }),
+    masterData: new Map([
+      ['c-holding', [{ year: 2026, beconId: 'b-holding' }]],
+      ['c-willemsen', [{ year: 2026, beconId: 'b-willemsen' }]],
+      ['c-free', [{ year: 2026, beconId: 'b-holding' }]],
+    ]),
+    ...extra,
+  });
+  const mandate = (organisationId: string, certificateId: string, kvkNumber: string) => ({
+    id: `m-${organisationId}`, organisationId, clientName: `Klant ${organisationId}`, service: 'SBA', year: 2026, continuing: false, state: 'ACTIVE', certificateId, kvkNumber,
+  });
+  const open = [mandate('c-holding', 'holding', '51234560'), mandate('c-willemsen', 'willemsen', '52345671')];
+
+  it('a master-data, Becon, group or setting change that moves such a client is refused, naming the rule, client and KvK numbers', () => {
+    const before = setup();
+    const toWillemsen = setup({ masterData: new Map([...before.masterData, ['c-holding', [{ year: 2026, beconId: 'b-holding' }, { year: 2027, beconId: 'b-willemsen' }]]]) });
+    const moves = clientsChangingKvk(before, toWillemsen, open);
+    expect(moves).toEqual([{ mandate: open[0], certificateAfter: { id: 'willemsen', label: 'willemsen', kvkNumber: '52345671' } }]);
+    const err = refusal(() => assertNoKvkMove(moves));
+    expect(err).toMatchObject({ rule: 'RB1', kind: 'conflict' });
+    expect(err.message).toContain('Klant c-holding has an open SBA 2026 mandate (ACTIVE) under KvK 51234560, and would be signed for with "willemsen" (KvK 52345671)');
+    expect(err.message).toContain('runbook RB1');
+
+    const groupEmptied = setup({ groups: [{ id: 'g-w', name: 'Willemsen', certificateId: null }, { id: 'g-empty', name: 'Leeg', certificateId: null }] });
+    expect(clientsChangingKvk(before, groupEmptied, open).map((m) => m.mandate.organisationId)).toEqual(['c-willemsen']);
+    const switchedOff = setup({ multiCertificate: false });
+    expect(clientsChangingKvk(before, switchedOff, open).map((m) => m.mandate.organisationId)).toEqual(['c-willemsen']);
+    const beconToGroup = setup({ becons: before.becons.map((b) => (b.id === 'b-holding' ? { ...b, groupId: 'g-w' } : b)) });
+    expect(clientsChangingKvk(before, beconToGroup, open).map((m) => m.mandate.organisationId)).toEqual(['c-holding']);
+  });
+
+  it('moves nothing when the certificate stays, the KvK number stays, or the client has no open mandate', () => {
+    const before = setup();
+    expect(clientsChangingKvk(before, setup(), open)).toEqual([]);
+    // Another certificate of the same KvK number (the register knows the firm by it).
+    const sameKvk = setup({ certificates: before.certificates.map((c) => ({ ...c, isWorkCertificate: c.id === 'holding-2' })) });
+    expect(clientsChangingKvk(before, sameKvk, open)).toEqual([]);
+    // A client without an open mandate may move anywhere.
+    const freeMoves = setup({ masterData: new Map([...before.masterData, ['c-free', [{ year: 2026, beconId: 'b-willemsen' }]]]) });
+    expect(clientsChangingKvk(before, freeMoves, open)).toEqual([]);
+    expect(() => assertNoKvkMove([])).not.toThrow();
   });
 });
 
 describe('C3 and deletion', () => {
+  it('the register printing another firm name than the confirmed one is noticed (not a mere spacing difference)', () => {
+    expect(letterNameDiffers('AA Groep B.V.', 'AA Accountants Holding B.V.')).toBe(true);
+    expect(letterNameDiffers('AA Accountants  Holding B.V. ', 'AA Accountants Holding B.V.')).toBe(false);
+    expect(letterNameDiffers('AA Groep B.V.', undefined)).toBe(false);
+    expect(letterNameDiffers(null, 'AA Accountants Holding B.V.')).toBe(false);
+  });
+
   it('the letter shows the KvK name behind the serial number, unless set otherwise', () => {
     expect(letterNameOf({ letterName: null, organisationName: 'AA Accountants Holding B.V.', label: 'holding' })).toBe('AA Accountants Holding B.V.');
     expect(letterNameOf({ letterName: 'AA Accountants', organisationName: 'x', label: 'y' })).toBe('AA Accountants');

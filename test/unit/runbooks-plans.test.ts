@@ -43,7 +43,7 @@ function seedWorld(): RunbookWorld {
       cert('jansen', '53456782', 'Jansen Belastingadvies B.V.'),
       cert('devries', '54567893', 'De Vries Administraties B.V.'),
       cert('devries-new', '55678904', 'De Vries Administraties B.V.'),
-      cert('devries-renewed', '54567893', 'De Vries Administraties B.V.'),
+      cert('devries-renewed', '54567893', 'De Vries Administraties B.V.', { validTo: '2029-01-01T00:00:00Z' }),
       cert('expired', '57890126', 'Verlopen Test B.V.', { validTo: '2026-05-01T00:00:00Z' }),
     ],
     groups: [],
@@ -191,9 +191,21 @@ describe('RB2–RB5', () => {
     expect(refusal(() => planRunbook(afterRb1(), { kind: 'RB5', certificateId: 'devries', newCertificateId: 'devries-renewed' })).message).toMatch(/RB4/);
   });
 
+  it('RB4 refuses a replacement that does not outlive the certificate it replaces, naming both by name and KvK', () => {
+    for (const validTo of ['2028-01-01T00:00:00Z', '2027-06-01T00:00:00Z']) {
+      const world = afterRb1();
+      world.certificates.push(cert('devries-short', '54567893', 'De Vries Administraties B.V.', { validTo }));
+      const err = refusal(() => planRunbook(world, { kind: 'RB4', certificateId: 'devries', newCertificateId: 'devries-short' }));
+      expect(err.rule).toBe('RB4');
+      expect(err.message).toContain('must outlive');
+      expect(err.message).toContain('"devries-short" (KvK 54567893)');
+      expect(err.message).toContain('"devries" (KvK 54567893)');
+    }
+  });
+
   it('RB4 of the work certificate makes the new one the work certificate', () => {
     const world = afterRb1();
-    world.certificates.push(cert('holding-renewed', '51234560', 'AA Accountants Holding B.V.'));
+    world.certificates.push(cert('holding-renewed', '51234560', 'AA Accountants Holding B.V.', { validTo: '2029-01-01T00:00:00Z' }));
     const plan = planRunbook(world, { kind: 'RB4', certificateId: 'holding', newCertificateId: 'holding-renewed' });
     expect(plan.workCertificate).toEqual({ before: 'holding', after: 'holding-renewed' });
     expect(plan.replace?.groupName).toBeNull();
