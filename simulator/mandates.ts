@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { readEnv } from '../config/env';
 import { inTransaction, type Pool } from '../db/pool';
-import { childElements, collapsed, escapeXml, parseXmlDocument, textOf } from '../integrations/xml/safe-xml';
+import { escapeXml } from '../integrations/xml/safe-xml';
 import type { BerichtsoortSpec } from './berichtsoorten';
+import { readProvisionalPayload } from './provisional-payload';
 import type { PlannedStatus } from './plans';
 import type { ProcessRecord } from './store';
 
@@ -50,17 +51,9 @@ interface Bericht {
 }
 
 function readBericht(payload: Buffer): Bericht | string[] {
-  let root: Element;
-  try {
-    root = parseXmlDocument(payload.toString('utf8'), 64 * 1024).documentElement;
-  } catch (err) {
-    return [`Het bericht is geen goedgevormde XML: ${(err as Error).message}`];
-  }
-  if (root.namespaceURI !== NAMESPACE || root.localName !== 'Machtigingsbericht') return ['Het bericht is geen Machtigingsbericht.'];
-  const text = (name: string) => {
-    const found = childElements(root, NAMESPACE, name);
-    return found.length === 1 ? collapsed(textOf(found[0])) : undefined;
-  };
+  const read = readProvisionalPayload(payload, NAMESPACE, 'Machtigingsbericht');
+  if (Array.isArray(read)) return read;
+  const { text } = read;
   const problems: string[] = [];
   const handeling = text('Handeling');
   const dienst = text('Dienst');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { childElements, collapsed, escapeXml, parseXmlDocument, textOf } from '../integrations/xml/safe-xml';
+import { childElements, collapsed, escapeXml, textOf } from '../integrations/xml/safe-xml';
 import type { BerichtsoortSpec } from './berichtsoorten';
+import { readProvisionalPayload } from './provisional-payload';
 import type { MandateRegister } from './mandates';
 import type { PlannedStatus } from './plans';
 
@@ -36,17 +37,9 @@ interface Verzoek {
 }
 
 function readVerzoek(payload: Buffer): Verzoek | string[] {
-  let root: Element;
-  try {
-    root = parseXmlDocument(payload.toString('utf8'), 64 * 1024).documentElement;
-  } catch (err) {
-    return [`Het bericht is geen goedgevormde XML: ${(err as Error).message}`];
-  }
-  if (root.namespaceURI !== NAMESPACE || root.localName !== 'VIAVerzoek') return ['Het bericht is geen VIAVerzoek.'];
-  const text = (name: string) => {
-    const found = childElements(root, NAMESPACE, name);
-    return found.length === 1 ? collapsed(textOf(found[0])) : undefined;
-  };
+  const read = readProvisionalPayload(payload, NAMESPACE, 'VIAVerzoek');
+  if (Array.isArray(read)) return read;
+  const { root, text } = read;
   const problems: string[] = [];
   const belanghebbende = text('Belanghebbende') ?? '';
   const jaar = Number(text('Belastingjaar'));
