@@ -183,7 +183,8 @@ export function createPortalActivities(deps: PortalActivityDeps) {
      * adopt (KvK) → the annual report is rebuilt as adopted and needs the final approval on that new content.
      */
     async recordDecision({ messageId, decision }: { messageId: string; decision: ClientDecision }): Promise<{ lifecycle: LifecycleCode; contentSha256: string; adopted: boolean }> {
-      return inTransaction(deps.pool, async (db) => {
+      let mailFor: string | null | undefined;
+      const outcome = await inTransaction(deps.pool, async (db) => {
         const row = await load(db, messageId, true);
         const adoptedBefore = Boolean(
           (await db.query("SELECT 1 FROM approval_decisions WHERE message_id = $1 AND decision = 'adopted'", [messageId])).rowCount,
@@ -233,8 +234,27 @@ export function createPortalActivities(deps: PortalActivityDeps) {
         await record('rejected', row.content_sha256 ?? '');
         await db.query(`UPDATE messages SET lifecycle = 40, delivery_state = 'final', last_status_change_at = now() WHERE id = $1`, [messageId]);
         await log(db, row, 'I', `40: rejected by ${who}: ${decision.reason}`);
+        // The portal tells the client their accountant is informed: the hub's accountant gets the reason by e-mail.
+        const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
+        const to = hub?.accountantEmail;
+        const what = label(row);
+        if (to) {
+          await queueMail(db, row, [
+            {
+              key: `${messageId}:rejected`,
+              to,
+              subject: `Rejected: message ${row.number} (${what}) was rejected by ${who}`,
+              body: `Message ${row.number} of hub ${hub?.participantNumber} (${what}) was rejected by ${who}. The reason given:\n\n${decision.reason ?? ''}\n\nNothing was sent; a corrected filing is needed.\n`,
+            },
+          ]);
+        }
+        await log(db, row, 'I', to ? `rejection: e-mail to the accountant (${to}) queued` : 'rejection: no e-mail, no accountant e-mail set for the hub', hub);
+        mailFor = row.hub_id;
         return { lifecycle: 40 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: adoptedBefore };
       });
+      // Sent now if it can be; otherwise with the hub's next send/receive (the decision is recorded either way).
+      if (mailFor !== undefined) await flushOutbox(mailFor).catch(() => undefined);
+      return outcome;
     },
 
     /** A reminder before the deadline: a portal notice and an e-mail to the client, or an escalation to the accountant. */

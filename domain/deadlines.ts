@@ -158,3 +158,11 @@ export function reminderSchedule(dueDate: string, options: ReminderOptions = {})
     .filter((m) => Date.parse(m.at) >= nowMs)
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : kindOrder(a.kind) - kindOrder(b.kind)));
 }
+
+/**
+ * A filing is overdue for the client when its due date (YYYY-MM-DD) has passed while it still waits for the client's
+ * approval (lifecycle 30): the due date itself is still in time. `today` is an argument (YYYY-MM-DD), never the clock.
+ */
+export function isOverdueAwaitingApproval(filing: { lifecycle: number | null; dueDate: string | null }, today: string): boolean {
+  return filing.lifecycle === 30 && filing.dueDate !== null && filing.dueDate < today;
+}

@@ -637,3 +637,19 @@ export function aggregateIcp(lines: readonly IcpLine[]): IcpTotal[] {
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The balance (5g)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Which way the balance of a return (5g) or of a supplement (its own 5g) goes. */
+export type VatBalanceDirection = 'pay' | 'reclaim' | 'nil';
+
+/**
+ * 5g = 5a − 5b for a return, 5e − 5f for a supplement: positive is to pay ("te betalen", "bij te betalen"), negative
+ * is to reclaim ("terug te vragen"), zero is neither. The amount shown beside the words is the absolute value.
+ */
+export function vatBalanceDirection(balance: number): VatBalanceDirection {
+  if (!Number.isFinite(balance)) throw new ValidationError('5g', `5g must be a number, got ${String(balance).slice(0, 40)}`);
+  return balance > 0 ? 'pay' : balance < 0 ? 'reclaim' : 'nil';
+}

@@ -2,15 +2,14 @@ import path from 'node:path';
 import { hkdfSync } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
-import view from '@fastify/view';
 import fastifyStatic from '@fastify/static';
 import session from '@fastify/session';
 import csrf from '@fastify/csrf-protection';
-import { Eta } from 'eta';
 import { RuleViolation, ValidationError } from '../../domain/errors';
 import { staffAccount, type StaffAccount, type StaffAccountHub } from '../../db/repositories/staff-accounts';
 import { findHub, type Hub } from '../../db/repositories/hubs';
 import { HttpError } from '../plugins/errors';
+import { registerViews } from '../plugins/views';
 import { DEFAULT_LANGUAGE, isLanguage, wordsFor, type Language } from '../i18n';
 import type { FilingServiceDeps } from '../services/filings';
 import { PgSessionStore } from './session-store';
@@ -34,7 +33,6 @@ export const CONSOLE_PREFIX = '/staff';
 export const LANGUAGE_COOKIE = 'fh_staff_lang';
 /** The same strict policy as the client portal: our own scripts and styles only, no inline code, no framing. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const VIEWS = path.resolve(__dirname, '../views');
 const ASSETS = path.resolve(__dirname, '../assets');
 const HTMX = path.dirname(require.resolve('htmx.org/dist/htmx.min.js'));
 const SERVED_ASSETS = new Set(['/console.css', '/favicon.svg', '/htmx.min.js']);
@@ -64,11 +62,7 @@ export interface ConsoleContext {
 export default async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
   const sessionHours = opts.sessionHours ?? 8;
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  await app.register(view, {
-    engine: { eta: new Eta({ views: VIEWS, autoEscape: true, autoTrim: false }) },
-    root: VIEWS,
-    viewExt: 'eta',
-  });
+  await registerViews(app);
   await app.register(fastifyStatic, {
     root: [ASSETS, HTMX],
     prefix: '/assets/',

@@ -23,7 +23,7 @@ import { hubOverview } from '../../db/repositories/overview';
 import { attemptsOf, attemptView } from '../../db/repositories/submission-attempts';
 import { HttpError } from '../plugins/errors';
 import { resetFiling, type FilingServiceDeps } from '../services/filings';
-import { renderContent, type PortalFiling } from '../services/portal-pages';
+import { portalContent, type PortalFiling } from '../services/portal-content';
 import { startSendReceive } from '../services/send-receive';
 import { CONSOLE_PREFIX, type ConsoleContext } from './index';
 
@@ -38,7 +38,7 @@ function weekStart(now = new Date()): string {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day)).toISOString().slice(0, 10);
 }
 
-/** What the client saw in the portal, from the stored message (the portal's own renderer). */
+/** What the client saw in the portal, from the stored message (the portal's own reading of the content). */
 function asPortalFiling(row: MessageRow, adopted: boolean): PortalFiling {
   return {
     id: row.id,
@@ -182,10 +182,11 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         organisationNames(pool, hub.id),
       ]);
       const adopted = decisions.some((d) => d.decision === 'adopted');
+      // The shared partial (partials/filing-content) renders it, in the console's language.
       const content = row.content_xml
         ? deps.offThread
-          ? await deps.offThread.renderPortalContent(asPortalFiling(row, adopted))
-          : renderContent(asPortalFiling(row, adopted))
+          ? await deps.offThread.portalContent(asPortalFiling(row, adopted))
+          : portalContent(asPortalFiling(row, adopted))
         : undefined;
       const latest = Math.max(...versions.map((v) => v.version), row.version);
       const resettable = row.version === latest && (row.delivery_state === 'failed' || (row.do_not_send && row.delivery_state === 'superseded'));

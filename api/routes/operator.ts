@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WEB_UI_PATH } from '../../config';
 import type { Pool } from '../../db/pool';
 import { hashToken, OPERATOR_COOKIE, operatorSessionOf, staffBySession, staffByToken } from '../plugins/auth';
-import { escapeHtml } from '../services/portal-pages';
+import { registerViews } from '../plugins/views';
 
 /**
  * Operators use the Temporal Web UI through the API, at /temporal/: they sign in once with their staff token, get an
@@ -19,18 +19,6 @@ const SESSION_HOURS = 8;
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /** Where the Web UI is served; the UI's own public path is the same, so links and assets resolve through the proxy. */
 const WEB_UI_PREFIX = WEB_UI_PATH;
-
-function signInPage(next: string, problem?: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in — Temporal Web UI</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.5rem 0}input{padding:.5rem;font-family:monospace}button{padding:.6rem}.error{color:#a00}</style></head>
-<body><main><h1>Operators: sign in</h1>
-<p>The Temporal Web UI of the filing hub shows every filing and runbook and decodes their data. Sign in with a staff token that is not limited to one hub (<code>data/staff-token</code> under <code>npm start</code>).</p>
-${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ''}
-<form method="post" action="/operator/sign-in"><label for="token">Staff token</label>
-<input id="token" name="token" type="password" autocomplete="off" required minlength="16" maxlength="200">
-<input type="hidden" name="next" value="${escapeHtml(next)}">
-<button type="submit">Sign in</button></form></main></body></html>`;
-}
 
 /** Only a path into the Web UI is a place to go back to after signing in. */
 function safeNext(next: string | undefined): string {
@@ -46,8 +34,15 @@ const operator: FastifyPluginAsyncTypebox<{ pool: Pool; secureCookies: boolean; 
   { pool, secureCookies, webUiUpstream, signInAttemptsPerMinute = 10 },
 ) => {
   await app.register(formbody, { bodyLimit: 4 * 1024 });
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.status(status).header('Content-Security-Policy', CSP).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
+  await registerViews(app);
+  /** The sign-in page (api/views/operator/sign-in.eta; English, like the Web UI it opens). */
+  const signInPage = async (reply: FastifyReply, status: number, next: string, problem?: string) =>
+    reply
+      .status(status)
+      .header('Content-Security-Policy', CSP)
+      .header('Cache-Control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(await reply.viewAsync('operator/sign-in', { next, problem }));
 
   app.get(
     '/operator/sign-in',
@@ -59,7 +54,7 @@ const operator: FastifyPluginAsyncTypebox<{ pool: Pool; secureCookies: boolean; 
         produces: ['text/html'],
       },
     },
-    async (request, reply) => html(reply, 200, signInPage(safeNext(request.query.next))),
+    async (request, reply) => signInPage(reply, 200, safeNext(request.query.next)),
   );
 
   app.post(
@@ -76,8 +71,8 @@ const operator: FastifyPluginAsyncTypebox<{ pool: Pool; secureCookies: boolean; 
     async (request, reply) => {
       const next = safeNext(request.body.next);
       const staff = await staffByToken(pool, request.body.token.trim());
-      if (!staff) return html(reply, 401, signInPage(next, 'That is not a valid staff token.'));
-      if (staff.hubId) return html(reply, 403, signInPage(next, 'This staff token is limited to one hub; the Web UI shows every hub. Use an unlimited token.'));
+      if (!staff) return signInPage(reply, 401, next, 'That is not a valid staff token.');
+      if (staff.hubId) return signInPage(reply, 403, next, 'This staff token is limited to one hub; the Web UI shows every hub. Use an unlimited token.');
       const session = randomBytes(32).toString('base64url');
       await pool.query(
         `INSERT INTO operator_sessions (token_hash, staff_token_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))`,

@@ -7,7 +7,7 @@ import { RuleViolation, ValidationError } from '../../domain/errors';
 import type { FilingKind } from '../../domain/filings';
 import type { TaxPeriod } from '../../domain/periods';
 import { buildContent, type FilingRequest } from '../../integrations/xbrl/filing-content';
-import { renderContent, type PortalFiling } from './portal-pages';
+import { portalContent, type PortalFiling } from './portal-content';
 
 export type TaskError =
   | { name: 'RuleViolation'; rule: string; kind: 'conflict' | 'invalid' | 'forbidden'; message: string; field?: string }
@@ -40,8 +40,10 @@ export const TASKS = {
   /** Builds (figures) or checks (a ready instance) the XBRL content of a filing. */
   buildContent: (task: ContentTask) =>
     outcome(() => buildContent(task.kind, task.request, task.identifier, task.period, task.reference, new Date(task.now), task.beconNumber)),
-  /** The portal's readable rendering of what the client approves. */
-  renderPortalContent: (filing: PortalFiling) => outcome(() => renderContent(filing)),
+  /** What the client approves, read from the content, as the templates show it. */
+  portalContent: (filing: PortalFiling) => outcome(() => portalContent(filing)),
 };
 
 export type TaskName = keyof typeof TASKS;
+/** What a task answers when it succeeds. */
+export type TaskValue<N extends TaskName> = ReturnType<(typeof TASKS)[N]> extends TaskOutcome<infer T> ? T : never;

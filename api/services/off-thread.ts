@@ -2,12 +2,12 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import Piscina from 'piscina';
 import { RuleViolation, ValidationError } from '../../domain/errors';
-import type { ContentTask, TaskError, TaskName, TaskOutcome, TASKS } from './off-thread-tasks';
-import type { PortalFiling } from './portal-pages';
+import type { ContentTask, TaskError, TaskName, TaskOutcome, TaskValue, TASKS } from './off-thread-tasks';
+import type { ContentModel, PortalFiling } from './portal-content';
 
 /**
  * A small pool of worker threads (piscina) for the API's CPU-heavy pure work: building and checking XBRL content,
- * rendering a filing for the portal. The event loop stays free for every other request (`/health` included) while a
+ * reading a filing's content for the portal. The event loop stays free for every other request (`/health` included) while a
  * 20 MiB instance is parsed. Threads start on demand and stop when idle.
  */
 export class OffThread {
@@ -26,16 +26,17 @@ export class OffThread {
     return this.run('buildContent', task);
   }
 
-  renderPortalContent(filing: PortalFiling): Promise<string> {
-    return this.run('renderPortalContent', filing);
+  /** What the client approves, read from the filing's content (the templates render it). */
+  portalContent(filing: PortalFiling): Promise<ContentModel> {
+    return this.run('portalContent', filing);
   }
 
   async close(): Promise<void> {
     await this.pool.destroy();
   }
 
-  private async run<N extends TaskName>(task: N, input: Parameters<(typeof TASKS)[N]>[0]): Promise<string> {
-    const result = (await this.pool.run({ task, input })) as TaskOutcome<string>;
+  private async run<N extends TaskName, T = TaskValue<N>>(task: N, input: Parameters<(typeof TASKS)[N]>[0]): Promise<T> {
+    const result = (await this.pool.run({ task, input })) as TaskOutcome<T>;
     if (result.ok) return result.value;
     throw rebuild(result.error);
   }

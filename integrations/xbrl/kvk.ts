@@ -487,3 +487,61 @@ function checkUnitsAndNumbers(instance: XbrlInstance, problems: Problems): void 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The financial statements, as the client reviews them
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One monetary item of the annual accounts: the concept as the instance names it, this year and the year before. */
+export interface KvkStatementLine {
+  /** The concept's local name (`Equity`); the taxonomy's labels are not available here [I]. */
+  concept: string;
+  current?: number;
+  previous?: number;
+}
+
+export interface KvkFinancialStatements {
+  /** Instant facts: the balance sheet (at the end of the financial year, and of the year before). */
+  balanceSheet: KvkStatementLine[];
+  /** Duration facts: the profit and loss account (over the financial year, and the year before). */
+  profitAndLoss: KvkStatementLine[];
+}
+
+/**
+ * The monetary facts of a KvK instance (the facts the document information does not consume), split into the balance
+ * sheet (instant contexts) and the profit and loss account (duration contexts); the latest instant or period is the
+ * current year, an earlier one the previous year. Amounts are numbers as written (decimals per FR-KVK-5.01). An
+ * instance built by the hub carries none (see the file comment). Throws `XbrlValidationError` on unreadable XML.
+ */
+export function readKvkFinancialStatements(xml: string): KvkFinancialStatements {
+  const problems = new Problems();
+  const instance = readXbrlInstance(parseXml(xml), problems);
+  if (!instance) {
+    problems.throwIfAny();
+    throw new Error('unreachable: a missing instance is always a recorded problem');
+  }
+  const monetary = (fact: XbrlFact) => {
+    const unit = fact.unitRef === undefined ? undefined : instance.units.get(fact.unitRef);
+    return unit !== undefined && unit.measures.some((m) => m.namespace === XBRL_NS.iso4217);
+  };
+  const instants: { fact: XbrlFact; at: string }[] = [];
+  const durations: { fact: XbrlFact; at: string }[] = [];
+  for (const fact of instance.facts) {
+    if (fact.nil || !monetary(fact) || fact.contextRef === undefined || !Number.isFinite(Number(fact.value))) continue;
+    const context = instance.contexts.get(fact.contextRef);
+    if (!context) continue;
+    if (context.instant !== undefined) instants.push({ fact, at: context.instant });
+    else if (context.endDate !== undefined) durations.push({ fact, at: context.endDate });
+  }
+  const lines = (facts: { fact: XbrlFact; at: string }[]): KvkStatementLine[] => {
+    const latest = facts.reduce((max, f) => (f.at > max ? f.at : max), '');
+    const byConcept = new Map<string, KvkStatementLine>();
+    for (const { fact, at } of facts) {
+      const line = byConcept.get(fact.localName) ?? { concept: fact.localName };
+      line[at === latest ? 'current' : 'previous'] = Number(fact.value);
+      byConcept.set(fact.localName, line);
+    }
+    return [...byConcept.values()];
+  };
+  return { balanceSheet: lines(instants), profitAndLoss: lines(durations) };
+}

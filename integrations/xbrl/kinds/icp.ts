@@ -25,7 +25,7 @@ export const icpContent: KindContent = {
     const read = readIcpInstance(f.contentXml, { obNumber: f.identityNumber, period: parsePeriod(f.period ?? '') });
     return {
       layout: 'amounts-table',
-      columns: ['Category', 'Country', 'VAT number', 'Amount'],
+      columns: ['icp_category', 'icp_country', 'icp_vatNumber', 'icp_amount'],
       rows: read.totals.map((t) => ({ cells: [t.category, t.countryCode, t.vatNumber], amount: t.amount })),
     };
   },

@@ -4,7 +4,7 @@
  */
 import { assertKvkPreparable, assertKvkSizeClass } from '../../../domain/approval';
 import { RuleViolation, ValidationError } from '../../../domain/errors';
-import { buildKvkAnnualReportInstance, KVK_SCHEME, readKvkAnnualReportInstance, type KvkDocumentInfo } from '../kvk';
+import { buildKvkAnnualReportInstance, KVK_SCHEME, readKvkAnnualReportInstance, readKvkFinancialStatements, type KvkDocumentInfo } from '../kvk';
 import type { KindContent } from './types';
 
 /** What the hub keeps of a KvK filing's document information (messages.input.document). */
@@ -66,20 +66,22 @@ export const kvkAnnualReportContent: KindContent = {
     const d = f.input?.document ?? {};
     const signed = d.signedBy ?? {};
     const fy = d.financialYear;
+    const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
     return {
       layout: 'document',
       rows: [
-        ['KvK number', f.identityNumber],
-        ['Name', d.legalEntityName],
-        ['Legal form', d.legalForm],
-        ['Registered office', d.registeredOffice],
-        ['Financial year', fy ? `${fy.start} – ${fy.end}` : ''],
-        ['Size class', d.sizeClass],
-        ['Date of adoption (datum vaststelling)', d.adoptionDate],
-        ['Signed by', `${String(signed.name ?? '')} (${String(signed.role ?? '')}) on ${String(signed.date ?? '')}`],
-        ['Annual accounts adopted', f.adopted ? 'Yes' : 'Not yet'],
+        { key: 'kvkNumber', value: f.identityNumber },
+        { key: 'name', value: text(d.legalEntityName) },
+        { key: 'legalForm', value: text(d.legalForm) },
+        { key: 'registeredOffice', value: text(d.registeredOffice) },
+        { key: 'financialYear', value: fy ? `${fy.start} – ${fy.end}` : '' },
+        { key: 'sizeClass', value: text(d.sizeClass) },
+        { key: 'adoptionDate', value: text(d.adoptionDate) },
       ],
-      note: 'The signature data cannot be changed here (K2); ask your accountant if it is wrong.',
+      signedBy: { name: text(signed.name), role: text(signed.role), date: text(signed.date) },
+      adopted: f.adopted,
+      // The annual accounts' own figures, as the instance carries them (a ready instance; a built one has none).
+      statements: f.contentXml ? readKvkFinancialStatements(f.contentXml) : undefined,
     };
   },
   adoptedContent: ({ identityNumber, input, filingDate }) => {

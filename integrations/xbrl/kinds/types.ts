@@ -4,7 +4,8 @@
  * (no I/O), like the builders and readers it uses. The rules of a kind are in `domain/kinds/`.
  */
 import type { TaxPeriod } from '../../../domain/periods';
-import type { VatReturnAmounts } from '../../../domain/vat';
+import type { SupplementAmounts, VatReturnAmounts } from '../../../domain/vat';
+import type { KvkFinancialStatements } from '../kvk';
 import type { FilingRequest } from '../filing-content';
 import type { XbrlHeader } from '../header';
 
@@ -28,13 +29,23 @@ export interface PortalContentInput {
 }
 
 /**
- * What the client approves, as data; the portal renders each layout the same way for every kind that uses it:
- * the boxes of the VAT form (with extra rows), a table of amounts, or a document's particulars with a note.
+ * What the client approves, as data (no words: the portal's templates say it in the reader's language); the portal
+ * renders each layout the same way for every kind that uses it: the boxes of the VAT form (with a supplement's own
+ * boxes), a table of amounts (column keys name the dictionary's words), or a document's particulars with the annual
+ * accounts' figures.
  */
 export type PortalView =
-  | { layout: 'form-boxes'; amounts: VatReturnAmounts; extra: { box: string; label: string; amount: number }[] }
+  | { layout: 'form-boxes'; amounts: VatReturnAmounts; supplement?: SupplementAmounts }
   | { layout: 'amounts-table'; columns: string[]; rows: { cells: string[]; amount: number }[] }
-  | { layout: 'document'; rows: [string, unknown][]; note: string };
+  | {
+      layout: 'document';
+      /** Particulars by key (`kvkNumber`, `name`, …), in order. */
+      rows: { key: string; value: string }[];
+      signedBy: { name: string; role: string; date: string };
+      adopted: boolean;
+      /** The balance sheet and profit and loss read from the instance; undefined without content. */
+      statements?: KvkFinancialStatements;
+    };
 
 /** K3: what the content becomes once the client has set "annual accounts adopted". */
 export interface AdoptionInput {

@@ -16,6 +16,6 @@ export const vatReturnContent: KindContent = {
   portalView: (f) => {
     if (!f.contentXml) return undefined;
     const read = readVatReturnInstance(f.contentXml, { obNumber: f.identityNumber, period: parsePeriod(f.period ?? '') });
-    return { layout: 'form-boxes', amounts: read.amounts, extra: [] };
+    return { layout: 'form-boxes', amounts: read.amounts };
   },
 };

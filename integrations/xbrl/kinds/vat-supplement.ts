@@ -21,14 +21,6 @@ export const vatSupplementContent: KindContent = {
   portalView: (f) => {
     if (!f.contentXml) return undefined;
     const read = readSupplementInstance(f.contentXml, { obNumber: f.identityNumber, period: parsePeriod(f.period ?? '') });
-    return {
-      layout: 'form-boxes',
-      amounts: read.amounts,
-      extra: [
-        { box: '5e', label: 'Nieuw totaal (new total)', amount: read.supplement['5e'] },
-        { box: '5f', label: 'Eerder aangegeven (declared before)', amount: read.supplement['5f'] },
-        { box: '5g', label: 'Bij te betalen / terug te vragen (difference)', amount: read.supplement['5g'] },
-      ],
-    };
+    return { layout: 'form-boxes', amounts: read.amounts, supplement: read.supplement };
   },
 };
