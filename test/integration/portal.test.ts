@@ -1,4 +1,6 @@
+import { wordsFor } from '../../api/i18n';
 import { vatDueDate } from '../../domain/deadlines';
+import { buildKvkAnnualReportInstance } from '../../integrations/xbrl/kvk';
 import { parsePeriod } from '../../domain/periods';
 import { createPortalActivities } from '../../activities/portal';
 import { createSmtpMailer } from '../../integrations/email/mailer';
@@ -39,6 +41,7 @@ const ENDED_MONTH = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMont
 const ENDED_MONTH_DUE = vatDueDate(parsePeriod(ENDED_MONTH));
 /** Due long ago: the latest client reminder and the escalation are due at once. */
 const PAST_QUARTER = `${thisYear - 1}-Q1`;
+const nl = wordsFor('nl');
 
 describe('client portal: approval, rejection, adoption, reminders', () => {
   let ctx: TestContext;
@@ -86,20 +89,33 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const list = await portalGet(api, cookie, '/portal');
     expect(list.statusCode).toBe(200);
     expect(list.body).toContain(`data-filing="${id}"`);
-    expect(list.body).toContain('is ready for your review');
+    expect(list.body).toContain('<html lang="nl">');
+    expect(list.body).toContain(`Btw-aangifte ${ENDED_MONTH} staat klaar voor uw beoordeling (uiterlijk ${nl.date(ENDED_MONTH_DUE)}).`);
     const page = await portalGet(api, cookie, `/portal/filings/${id}`);
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.body).toContain('data-box="1a"');
     expect(page.body).toContain('Leveringen/diensten belast met algemeen tarief (21 %)');
     expect(page.body).toContain('€ 10.000');
-    expect(page.body).toContain(`Due: ${ENDED_MONTH_DUE}`);
+    expect(page.body).toContain(`Uiterlijk: <time datetime="${ENDED_MONTH_DUE}">${nl.date(ENDED_MONTH_DUE)}</time>`);
+    // What approving authorises: the firm (the hub) signs and files exactly this content on the client's behalf.
+    const { rows: sha } = await ctx.pool.query('SELECT content_sha256 FROM messages WHERE id = $1', [id]);
+    expect(page.body).toContain(
+      `Met uw goedkeuring geeft u Test hub ${hub.participant} opdracht deze aangifte namens u te ondertekenen en in te dienen bij de Belastingdienst, precies met de inhoud op deze pagina.`,
+    );
+    expect(page.body).toContain(`<code>${sha[0].content_sha256}</code>`);
+    expect(page.body).not.toContain('data-overdue');
 
     const decided = await decideInPortal(api, cookie, id, 'approve');
     expect(decided.statusCode).toBe(303);
     expect(decided.headers.location).toBe(`/portal/filings/${id}?done=approve`);
     const after = await portalGet(api, cookie, decided.headers.location as string);
-    expect(after.body).toContain('You approved this filing');
+    expect(after.body).toContain('U hebt deze aangifte goedgekeurd; hij wordt verzonden.');
+    // Decided: the "ready for your review" notice is gone from the list, the filing is listed as decided.
+    const listAfter = await portalGet(api, cookie, '/portal');
+    expect(listAfter.body).not.toContain('staat klaar voor uw beoordeling');
+    expect(listAfter.body).not.toContain('data-notice=');
+    expect(listAfter.body).toContain(`data-filing="${id}"`);
 
     const final = await sendReceiveUntil(api, hub, number, (f) => f.lifecycle === 80);
     expect(final.digipoortStatus).toBe('500');
@@ -128,6 +144,9 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const fields = formFields((await portalGet(api, cookie, `/portal/filings/${id}`)).body);
     const rejected = await decideInPortal(api, cookie, id, 'reject', { reason: 'Box 1b is wrong: the low rate turnover is 900' });
     expect(rejected.statusCode).toBe(303);
+    // The page promises the accountant is told: the hub's accountant gets the reason by e-mail, once, through the outbox.
+    const done = await portalGet(api, cookie, rejected.headers.location as string);
+    expect(done.body).toContain('U hebt deze aangifte afgekeurd; uw accountant heeft hierover een e-mail gekregen.');
     const filing = await waitForLifecycle(api, hub, number, [40]);
     expect(filing.kenmerk).toBeNull();
     const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, number)).result();
@@ -140,8 +159,19 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(page.body).not.toContain('name="decision"');
     const again = await postDecision(api, cookie, id, { ...fields, decision: 'approve' });
     expect(again.statusCode).toBe(409);
-    expect(again.body).toContain('This filing is not waiting for your decision (status: 40 — Rejected by the client)');
+    expect(again.body).toContain('Deze aangifte wacht niet op uw beslissing (status: 40 — Afgekeurd door cliënt)');
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json().lifecycle).toBe(40);
+    const { rows: mails } = await ctx.pool.query('SELECT recipient, subject, body, sent_at FROM email_outbox WHERE message_id = $1 AND dedupe_key = $2', [id, `${id}:rejected`]);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ recipient: 'accountant@firm.test', subject: `Rejected: message ${number} (VAT return ${ENDED_MONTH}) was rejected by the client` });
+    expect(mails[0].body).toContain('Box 1b is wrong: the low rate turnover is 900');
+    const until = Date.now() + 10_000;
+    const received = () => smtp.mails.filter((m) => m.to[0] === 'accountant@firm.test' && m.text.includes(`Rejected: message ${number} `) && m.text.includes(`hub ${hub.participant}`));
+    while (received().length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(received()).toHaveLength(1);
+    expect(received()[0].text).toContain('Box 1b is wrong: the low rate turnover is 900');
+    const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${number}`)).json() as { text: string }[];
+    expect(log.map((e) => e.text)).toContain('rejection: e-mail to the accountant (accountant@firm.test) queued');
   });
 
   it('A1: an approval is bound to the content the client saw; a stale hash is refused and nothing changes', async () => {
@@ -216,7 +246,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(first.cookie).toBeDefined();
     const second = await redeem(api, link.token);
     expect(second.status).toBe(401);
-    expect(second.body).toContain('it was used already, it expired, or it was revoked');
+    expect(second.body).toContain('Deze inloglink is niet geldig: hij is al gebruikt, verlopen of ingetrokken.');
     expect((await redeem(api, 'fhp_' + 'A'.repeat(43))).status).toBe(401);
     expect((await redeem(api, 'not a token')).status).toBe(401);
 
@@ -300,9 +330,10 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const year = thisYear - 1;
     const { number, id } = await postAndWait(hub, kvkRequest(hub, year));
     const page = await portalGet(api, cookie, `/portal/filings/${id}`);
-    expect(page.body).toContain('Date of adoption (datum vaststelling)');
-    expect(page.body).toContain('P. de Vries (director)');
-    expect(page.body).toContain('Not yet');
+    expect(page.body).toContain('<th scope="row">Datum vaststelling</th>');
+    expect(page.body).toContain('P. de Vries (bestuurder)');
+    expect(page.body).toContain('Nog niet');
+    expect(page.body).toContain('opdracht deze jaarverantwoording namens u te ondertekenen en te deponeren bij de KvK, precies met de inhoud op deze pagina.');
     expect(page.body).not.toContain('name="approve"');
     const before = formFields(page.body);
 
@@ -314,7 +345,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const adopted = await postDecision(api, cookie, id, { ...before, decision: 'adopt' });
     expect(adopted.statusCode).toBe(303);
     const adoptedPage = await portalGet(api, cookie, `/portal/filings/${id}?done=adopt`);
-    expect(adoptedPage.body).toContain('The annual accounts are recorded as adopted');
+    expect(adoptedPage.body).toContain('De jaarrekening is vastgesteld. Geef nu uw definitieve goedkeuring.');
     const after = formFields(adoptedPage.body);
     // The adoption changed the document: the approval is bound to the adopted content.
     expect(after.contentSha256).not.toBe(before.contentSha256);
@@ -379,7 +410,7 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     expect(outbox.every((m) => m.sentAt !== null)).toBe(true);
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/email-outbox?pending=true`)).json()).toEqual([]);
     const list = await portalGet(api, await portalLogin(api, hub, contactId), '/portal');
-    expect(list.body).toContain(`Reminder: VAT return ${PAST_QUARTER} waits for your approval; it is due ${due}.`);
+    expect(list.body).toContain(`Herinnering: Btw-aangifte ${PAST_QUARTER} wacht op uw goedkeuring; uiterlijk ${nl.date(due)}.`);
     const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${number}&level=F`)).json() as { text: string }[];
     expect(log.map((e) => e.text)).toContain(`escalated to the accountant (accountant@firm.test): not approved 1 day(s) before the due date ${due}`);
     void id;
@@ -440,5 +471,82 @@ describe('client portal: approval, rejection, adoption, reminders', () => {
     const { rows: decisions } = await ctx.pool.query('SELECT decision, decided_via, contact_person_id FROM approval_decisions WHERE message_id = $1', [id]);
     // A signal is always recorded as the operator's, whatever it claims.
     expect(decisions).toEqual([{ decision: 'approved', decided_via: 'operator', contact_person_id: null }]);
+  });
+  it('overdue: a filing past its due date that still waits is marked, and the accountant is told once (outbox, log)', async () => {
+    const { hub, cookie } = await portalHub();
+    const { number, id } = await postAndWait(hub, vatReturnRequest(hub, PAST_QUARTER));
+    const due = `${thisYear - 1}-04-30`;
+    const list = await portalGet(api, cookie, '/portal');
+    expect(list.body).toMatch(new RegExp(`<tr data-filing="${id}" class="overdue" data-overdue="true">`));
+    expect(list.body).toContain('<strong class="overdue-mark">Te laat</strong>');
+    const page = await portalGet(api, cookie, `/portal/filings/${id}`);
+    expect(page.body).toContain(`De uiterste datum (${nl.date(due)}) is voorbij en deze aangifte wacht nog op uw goedkeuring. Uw accountant is op de hoogte gebracht.`);
+    // Seen twice (list and page) and once more: one e-mail to the hub's accountant, one log line.
+    await portalGet(api, cookie, '/portal');
+    const { rows: mails } = await ctx.pool.query('SELECT recipient, subject FROM email_outbox WHERE dedupe_key = $1', [`${id}:overdue`]);
+    expect(mails).toEqual([{ recipient: 'accountant@firm.test', subject: `Overdue: message ${number} (VAT return ${PAST_QUARTER}) not approved, due ${due}` }]);
+    const log = (await call(api, 'GET', `/api/hubs/${hub.participant}/log?messageNumber=${number}&level=F`)).json() as { text: string }[];
+    expect(log.map((e) => e.text).filter((t) => t.startsWith('overdue:'))).toEqual([
+      `overdue: not approved by the client by the due date ${due}; e-mail to the accountant (accountant@firm.test) queued`,
+    ]);
+    // Sent with the hub's next send/receive, through the outbox like every other mail.
+    const outbox = async () => ((await call(api, 'GET', `/api/hubs/${hub.participant}/email-outbox`)).json() as { recipient: string; subject: string; sentAt: string | null }[]).filter((m) => m.subject.startsWith('Overdue:'));
+    expect(await outbox()).toHaveLength(1);
+    // Not overdue once decided: the mark goes with the decision.
+    expect((await decideInPortal(api, cookie, id, 'reject', { reason: 'Too late, we file ourselves' })).statusCode).toBe(303);
+    await waitForLifecycle(api, hub, number, [40]);
+    const decided = await portalGet(api, cookie, '/portal');
+    expect(decided.body).not.toContain('data-overdue');
+    expect(decided.body).not.toContain('wacht op uw goedkeuring');
+  });
+
+  it('the portal speaks Dutch by default and English on request, never both; the language link stays inside the portal', async () => {
+    const { hub, cookie } = await portalHub();
+    const { id } = await postAndWait(hub, vatReturnRequest(hub, ENDED_MONTH));
+    const chosen = await portalGet(api, cookie, `/portal/language/en?next=${encodeURIComponent(`/portal/filings/${id}`)}`);
+    expect(chosen.statusCode).toBe(303);
+    expect(chosen.headers.location).toBe(`/portal/filings/${id}`);
+    expect(String(chosen.headers['set-cookie'])).toMatch(/^fh_portal_lang=en; Path=\/portal; .*SameSite=Strict/);
+    const english = `${cookie}; fh_portal_lang=en`;
+    const list = await portalGet(api, english, '/portal');
+    expect(list.body).toContain('<html lang="en">');
+    expect(list.body).toContain(`VAT return ${ENDED_MONTH} is ready for your review (due ${wordsFor('en').date(ENDED_MONTH_DUE)}).`);
+    const page = await portalGet(api, english, `/portal/filings/${id}`);
+    expect(page.body).toContain('Supplies/services taxed at the standard rate (21 %)');
+    expect(page.body).toContain('By approving, you instruct');
+    for (const dutch of ['Uiterlijk', 'Goedkeuren', 'Afkeuren', 'Leveringen/diensten', 'Uitloggen']) expect(page.body).not.toContain(dutch);
+    const dutchPage = await portalGet(api, cookie, `/portal/filings/${id}`);
+    for (const english of ['Approve', 'Reject', 'Due:', 'Log out', 'Supplies/services']) expect(dutchPage.body).not.toContain(english);
+    // Never out of the portal.
+    const away = await portalGet(api, cookie, '/portal/language/nl?next=https://evil.test/');
+    expect(away.headers.location).toBe('/portal');
+    expect((await portalGet(api, cookie, '/portal/language/nl?next=//evil.test/portal')).headers.location).toBe('/portal');
+  });
+
+  it('a KvK deposit shows the annual accounts\' figures read from the instance: balance sheet and profit and loss', async () => {
+    const { hub, cookie } = await portalHub();
+    const year = thisYear - 1;
+    const request = kvkRequest(hub, year);
+    const { signedBy: _signed, adoptionDate, ...document } = request.document;
+    const kvk = hub.kvkNumber;
+    const instance = buildKvkAnnualReportInstance({ ...document, kvkNumber: kvk, adopted: true, adoptionDate } as Parameters<typeof buildKvkAnnualReportInstance>[0], { filingDate: now.toISOString().slice(0, 10) })
+      .replace(
+        /(<\/xbrli:context>)/,
+        `$1\n  <xbrli:context id="FY_end"><xbrli:entity><xbrli:identifier scheme="http://www.kvk.nl/kvk-id">${kvk}</xbrli:identifier></xbrli:entity><xbrli:period><xbrli:instant>${year}-12-31</xbrli:instant></xbrli:period></xbrli:context>`,
+      )
+      .replace(
+        '</xbrli:xbrl>',
+        '  <jenv-bw2-i:Equity contextRef="FY_end" unitRef="EUR" decimals="0">12345</jenv-bw2-i:Equity>\n' +
+          '  <jenv-bw2-i:NetResult contextRef="FY_current" unitRef="EUR" decimals="0">2345</jenv-bw2-i:NetResult>\n</xbrli:xbrl>',
+      );
+    const { id } = await postAndWait(hub, { ...request, instance });
+    const page = await portalGet(api, cookie, `/portal/filings/${id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<h3>Balans</h3>');
+    expect(page.body).toMatch(/<tr data-concept="Equity"><th scope="row"><code>Equity<\/code><\/th><td class="num">€ 12\.345<\/td>/);
+    expect(page.body).toContain('<h3>Winst-en-verliesrekening</h3>');
+    expect(page.body).toMatch(/<tr data-concept="NetResult"><th scope="row"><code>NetResult<\/code><\/th><td class="num">€ 2\.345<\/td>/);
+    // The particulars stay beside the figures.
+    expect(page.body).toContain('<th scope="row">Datum vaststelling</th>');
   });
 });
