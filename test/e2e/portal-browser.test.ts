@@ -69,28 +69,31 @@ describe('client portal in a browser', () => {
     await page.goto(`${base}${url.pathname}${url.hash}`);
     await page.waitForURL(`${base}/portal`);
     await page.screenshot({ path: path.join(screenshots, 'portal-1-list.png'), fullPage: true });
-    await expect(page.locator('h1').textContent()).resolves.toBe('Welcome, Dirk Browser');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Welkom, Dirk Browser');
     const waiting = page.locator('table.filings').first().locator('tr[data-filing]');
     await expect(waiting.count()).resolves.toBe(2);
 
-    await page.getByRole('link', { name: `VAT return ${ENDED_MONTH}` }).click();
+    await page.getByRole('link', { name: `Btw-aangifte ${ENDED_MONTH}` }).click();
     await page.waitForSelector('tr[data-box="1a"]');
     await expect(page.locator('tr[data-box="1a"]').textContent()).resolves.toContain('€ 10.000');
     await expect(page.locator('tr[data-box="5g"]').textContent()).resolves.toContain('€ 1.789');
+    // A positive 5g is to pay, and says so.
+    await expect(page.locator('tr[data-box="5g"]').textContent()).resolves.toContain('Totaal te betalen');
+    await expect(page.locator('p.authorisation').textContent()).resolves.toContain('opdracht deze aangifte namens u te ondertekenen en in te dienen bij de Belastingdienst, precies met de inhoud op deze pagina.');
     await page.screenshot({ path: path.join(screenshots, 'portal-2-filing.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Goedkeuren', exact: true }).click();
     await page.waitForSelector('p.done');
-    await expect(page.locator('p.done').textContent()).resolves.toBe('You approved this filing; it is being sent.');
+    await expect(page.locator('p.done').textContent()).resolves.toBe('U hebt deze aangifte goedgekeurd; hij wordt verzonden.');
     await page.screenshot({ path: path.join(screenshots, 'portal-3-approved.png'), fullPage: true });
 
     await page.goto(`${base}/portal`);
-    await page.getByRole('link', { name: `KvK annual report ${LAST_YEAR}` }).click();
-    await expect(page.locator('table.document').textContent()).resolves.toContain('Date of adoption (datum vaststelling)');
+    await page.getByRole('link', { name: `KvK-jaarverantwoording ${LAST_YEAR}` }).click();
+    await expect(page.locator('table.document').textContent()).resolves.toContain('Datum vaststelling');
     await page.screenshot({ path: path.join(screenshots, 'portal-4-kvk-review.png'), fullPage: true });
     await page.fill('textarea[name="reason"]', 'The registered office is Amersfoort, not Utrecht');
-    await page.getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('button', { name: 'Afkeuren', exact: true }).click();
     await page.waitForSelector('p.done');
-    await expect(page.locator('p.done').textContent()).resolves.toBe('You rejected this filing; your accountant is informed.');
+    await expect(page.locator('p.done').textContent()).resolves.toBe('U hebt deze aangifte afgekeurd; uw accountant heeft hierover een e-mail gekregen.');
     await expect(page.locator('[data-lifecycle]').first().getAttribute('data-lifecycle')).resolves.toBe('40');
     await page.screenshot({ path: path.join(screenshots, 'portal-5-kvk-rejected.png'), fullPage: true });
 
@@ -101,12 +104,12 @@ describe('client portal in a browser', () => {
     expect(rejected.decisions).toMatchObject([{ decision: 'rejected', reason: 'The registered office is Amersfoort, not Utrecht', decidedVia: 'portal', contactPerson: 'Dirk Browser' }]);
 
     await page.goto(`${base}/portal`);
-    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="80"]`).textContent()).resolves.toBe('80 — Accepted by the tax authority');
-    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="40"]`).textContent()).resolves.toBe('40 — Rejected by the client');
+    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="80"]`).textContent()).resolves.toBe('80 — Geaccepteerd door de Belastingdienst');
+    await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="40"]`).textContent()).resolves.toBe('40 — Afgekeurd door cliënt');
     await page.screenshot({ path: path.join(screenshots, 'portal-6-accepted.png'), fullPage: true });
 
     // Logging out ends the session: the portal sends the browser back to the login page.
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
     await page.waitForURL(`${base}/portal/login`);
     await page.goto(`${base}/portal`);
     await page.waitForURL(`${base}/portal/login`);
