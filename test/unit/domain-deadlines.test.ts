@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../domain/errors';
 import {
+  isOverdueAwaitingApproval,
   DEFAULT_REMINDER_OFFSETS,
   icpDueDate,
   kvkDueDate,
@@ -296,5 +297,15 @@ describe('reminderSchedule', () => {
       }),
       FC,
     );
+  });
+});
+
+describe('overdue while waiting for the client', () => {
+  it('only at 30, only after the due date (the due date itself is in time), never without one', () => {
+    expect(isOverdueAwaitingApproval({ lifecycle: 30, dueDate: '2026-04-30' }, '2026-05-01')).toBe(true);
+    expect(isOverdueAwaitingApproval({ lifecycle: 30, dueDate: '2026-04-30' }, '2026-04-30')).toBe(false);
+    expect(isOverdueAwaitingApproval({ lifecycle: 40, dueDate: '2026-04-30' }, '2026-05-01')).toBe(false);
+    expect(isOverdueAwaitingApproval({ lifecycle: 50, dueDate: '2026-04-30' }, '2026-05-01')).toBe(false);
+    expect(isOverdueAwaitingApproval({ lifecycle: 30, dueDate: null }, '2026-05-01')).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { RuleViolation, ValidationError } from '../../domain/errors';
 import { parsePeriod } from '../../domain/periods';
 import {
+  vatBalanceDirection,
   aggregateIcp,
   assertVatPlausible,
   vatPlausibilityProblems,
@@ -434,6 +435,25 @@ describe('aggregateIcp (§2)', () => {
         return true;
       }),
       FC,
+    );
+  });
+});
+
+describe('the balance 5g: to pay or to reclaim by its sign', () => {
+  it('positive is to pay, negative to reclaim, zero neither; not a number is refused', () => {
+    expect(vatBalanceDirection(1789)).toBe('pay');
+    expect(vatBalanceDirection(-290)).toBe('reclaim');
+    expect(vatBalanceDirection(0)).toBe('nil');
+    expect(() => vatBalanceDirection(Number.NaN)).toThrow(ValidationError);
+  });
+
+  it('follows 5a − 5b of every rounded return', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: -1e9, max: 1e9 }), (vat1a, inputTax) => {
+        const amounts = roundVatReturn({ vat: { '1a': vat1a }, '5b': inputTax });
+        const expected = amounts['5a'] - amounts['5b'] > 0 ? 'pay' : amounts['5a'] - amounts['5b'] < 0 ? 'reclaim' : 'nil';
+        expect(vatBalanceDirection(amounts['5g'])).toBe(expected);
+      }),
     );
   });
 });
