@@ -12,6 +12,7 @@ import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
 import { kindContent, type StoredKvkDocument } from '../integrations/xbrl/kinds';
 import { departureOf } from '../db/repositories/client-departures';
+import { overdueAwaitingApproval, queueOverdueMail } from '../db/repositories/portal';
 
 export interface PortalActivityDeps {
   pool: Pool;
@@ -303,8 +304,15 @@ export function createPortalActivities(deps: PortalActivityDeps) {
       await flushOutbox(hubId);
     },
 
-    /** Sends the hub's pending e-mails (run by every send/receive of the hub, so failures are retried). */
+    /**
+     * Sends the hub's pending e-mails (run by every send/receive of the hub, so failures are retried), after queueing
+     * the accountant's e-mail for each filing that became overdue while it waits for the client (once per filing).
+     */
     async flushEmailOutbox({ hubId }: { hubId: string }): Promise<{ sent: number; pending: number }> {
+      for (const f of await overdueAwaitingApproval(deps.pool, hubId, now().toISOString().slice(0, 10))) {
+        const what = `${findKind(f.kind)?.label ?? f.kind} ${f.period ?? ''}`.trim();
+        await queueOverdueMail(deps.pool, { id: f.id, number: f.number, hubId, what, dueDate: f.dueDate });
+      }
       return flushOutbox(hubId);
     },
   };

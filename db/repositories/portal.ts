@@ -108,10 +108,21 @@ export async function openPortalNotices(pool: Pool, organisationId: string, mess
   return rows.map((r) => ({ kind: r.kind, text: r.text, messageId: r.message_id, createdAt: r.created_at }));
 }
 
+/** A hub's filings past their due date that still wait for the client (lifecycle 30); `today` is YYYY-MM-DD. */
+export async function overdueAwaitingApproval(pool: Pool, hubId: string, today: string): Promise<{ id: string; number: number; kind: string; period: string | null; dueDate: string }[]> {
+  const { rows } = await pool.query<{ id: string; number: string; kind: string; period: string | null; due_date: Date }>(
+    `SELECT id, number, kind, period, due_date FROM messages
+      WHERE hub_id = $1 AND direction = 'outgoing' AND approval_required AND NOT do_not_send AND lifecycle = 30 AND due_date < $2::date
+      ORDER BY due_date LIMIT 500`,
+    [hubId, today],
+  );
+  return rows.map((r) => ({ id: r.id, number: Number(r.number), kind: r.kind, period: r.period, dueDate: r.due_date.toISOString().slice(0, 10) }));
+}
+
 /**
  * An overdue filing (the due date passed while it waits for the client): the hub's accountant is told by e-mail, once
- * per filing (the outbox's dedupe key), and the log says so. The mail goes with the hub's next send/receive (the
- * outbox). Answers whether this call queued it.
+ * per filing (the outbox's dedupe key), and the log says so. Queued by every send/receive run of the hub (which then
+ * sends it) and when the client is shown the filing. Answers whether this call queued it.
  */
 export async function queueOverdueMail(pool: Pool, filing: { id: string; number: number; hubId: string | null; what: string; dueDate: string }): Promise<boolean> {
   if (!filing.hubId) return false;
