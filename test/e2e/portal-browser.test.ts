@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumPath } from '../../scripts/lib/chromium';
 import { buildTestApp } from '../helpers/api';
 import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
@@ -9,9 +9,23 @@ import { startTestContext, type TestContext } from '../helpers/temporal';
 
 /**
  * The portal in a real browser (headless Chromium): a client opens the login link from the e-mail, sees the VAT return
- * waiting for them, approves a VAT return and rejects a KvK annual report with a reason. Screenshots go to test-results/screenshots.
+ * waiting for them, approves a VAT return and rejects a KvK annual report with a reason. Screenshots go to test-results/screenshots;
+ * every page passes axe-core with no serious or critical violation.
  */
 const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+
+/** axe-core, evaluated in the page (the CSP allows no injected script tag, evaluation from the test is not one). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 const now = new Date();
 /** The latest month that has ended: a return is prepared once its period is over (OB3). */
 const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
@@ -58,6 +72,7 @@ describe('client portal in a browser', () => {
     const url = new URL(link);
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
+    const violations: Record<string, string[]> = {};
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
@@ -69,6 +84,7 @@ describe('client portal in a browser', () => {
     await page.goto(`${base}${url.pathname}${url.hash}`);
     await page.waitForURL(`${base}/portal`);
     await page.screenshot({ path: path.join(screenshots, 'portal-1-list.png'), fullPage: true });
+    violations['portal-1-list'] = await seriousViolations(page);
     await expect(page.locator('h1').textContent()).resolves.toBe('Welkom, Dirk Browser');
     const waiting = page.locator('table.filings').first().locator('tr[data-filing]');
     await expect(waiting.count()).resolves.toBe(2);
@@ -81,21 +97,25 @@ describe('client portal in a browser', () => {
     await expect(page.locator('tr[data-box="5g"]').textContent()).resolves.toContain('Totaal te betalen');
     await expect(page.locator('p.authorisation').textContent()).resolves.toContain('opdracht deze aangifte namens u te ondertekenen en in te dienen bij de Belastingdienst, precies met de inhoud op deze pagina.');
     await page.screenshot({ path: path.join(screenshots, 'portal-2-filing.png'), fullPage: true });
+    violations['portal-2-filing'] = await seriousViolations(page);
     await page.getByRole('button', { name: 'Goedkeuren', exact: true }).click();
     await page.waitForSelector('p.done');
     await expect(page.locator('p.done').textContent()).resolves.toBe('U hebt deze aangifte goedgekeurd; hij wordt verzonden.');
     await page.screenshot({ path: path.join(screenshots, 'portal-3-approved.png'), fullPage: true });
+    violations['portal-3-approved'] = await seriousViolations(page);
 
     await page.goto(`${base}/portal`);
     await page.getByRole('link', { name: `KvK-jaarverantwoording ${LAST_YEAR}` }).click();
     await expect(page.locator('table.document').textContent()).resolves.toContain('Datum vaststelling');
     await page.screenshot({ path: path.join(screenshots, 'portal-4-kvk-review.png'), fullPage: true });
+    violations['portal-4-kvk-review'] = await seriousViolations(page);
     await page.fill('textarea[name="reason"]', 'The registered office is Amersfoort, not Utrecht');
     await page.getByRole('button', { name: 'Afkeuren', exact: true }).click();
     await page.waitForSelector('p.done');
     await expect(page.locator('p.done').textContent()).resolves.toBe('U hebt deze aangifte afgekeurd; uw accountant heeft hierover een e-mail gekregen.');
     await expect(page.locator('[data-lifecycle]').first().getAttribute('data-lifecycle')).resolves.toBe('40');
     await page.screenshot({ path: path.join(screenshots, 'portal-5-kvk-rejected.png'), fullPage: true });
+    violations['portal-5-kvk-rejected'] = await seriousViolations(page);
 
     const approved = await sendReceiveUntil(api, hub, approveNumber, (f) => f.lifecycle === 80);
     expect(approved.digipoortStatus).toBe('500');
@@ -107,6 +127,7 @@ describe('client portal in a browser', () => {
     await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="80"]`).textContent()).resolves.toBe('80 — Geaccepteerd door de Belastingdienst');
     await expect(page.locator(`tr[data-filing] td.lifecycle[data-lifecycle="40"]`).textContent()).resolves.toBe('40 — Afgekeurd door cliënt');
     await page.screenshot({ path: path.join(screenshots, 'portal-6-accepted.png'), fullPage: true });
+    violations['portal-6-accepted'] = await seriousViolations(page);
 
     // Logging out ends the session: the portal sends the browser back to the login page.
     await page.getByRole('button', { name: 'Uitloggen', exact: true }).click();
@@ -117,5 +138,7 @@ describe('client portal in a browser', () => {
 
     // The strict Content Security Policy did not block anything the portal itself uses.
     expect(consoleErrors).toEqual([]);
+    expect(Object.values(violations).flat()).toEqual([]);
+    expect(Object.keys(violations)).toHaveLength(6);
   });
 });
