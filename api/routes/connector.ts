@@ -95,11 +95,11 @@ const connector: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async 
         return reply.status(202).send(await statusView(heldRows[0]));
       }
       const prepared = await prepareFiling(deps, token.hub, administration, filingRequest, { actor });
-      const { rows: created } = await pool.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [prepared.message.id]);
+      // The row as stored (lifecycle 0, ready): what the administration posted, whatever its workflow does next.
       return reply
         .status(202)
         .header('Location', `/connector/${token.hub.participantNumber}/messages/${prepared.message.number}`)
-        .send(await statusView(created[0]));
+        .send(await statusView(prepared.row));
     },
   );
 

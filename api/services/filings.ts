@@ -87,6 +87,8 @@ function contentOf(deps: FilingServiceDeps, task: ContentTask): Promise<string> 
 
 export interface PreparedFiling {
   message: Message;
+  /** The stored row as the transaction wrote it (the connector answers with it, without reading it again). */
+  row: MessageRow;
   workflowId: string;
   superseded: number[];
 }
@@ -152,7 +154,7 @@ export async function prepareFiling(
   const checked = await contentOf(deps, { kind, request, identifier, period, reference: draftReference, now: now.toISOString(), beconNumber });
 
   const prepared = await inTransaction(deps.pool, async (client: PoolClient) => {
-    await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [hub.id]);
+    // The number's UPDATE locks the hub's row until commit: filings of one hub are numbered and versioned one at a time.
     const number = await nextMessageNumber(client, hub.id);
     // A ready instance is stored as checked; figures are built again with the message's own reference (small, fast).
     const content = request.instance !== undefined ? checked : buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now, beconNumber);
@@ -163,13 +165,15 @@ export async function prepareFiling(
     );
     const version = (versions[versions.length - 1]?.version ?? 0) + 1;
     const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
-    if (superseded.length) {
-      await client.query(
-        `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
-          WHERE filing_key = $1 AND version = ANY($2)`,
-        [key, superseded],
-      );
-    }
+    const supersededNumbers = superseded.length
+      ? (
+          await client.query<{ number: string }>(
+            `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
+              WHERE filing_key = $1 AND version = ANY($2) RETURNING number`,
+            [key, superseded],
+          )
+        ).rows.map((r) => Number(r.number))
+      : [];
     const workflowId = filingWorkflowId(hub.participantNumber, number);
     const dueDate = dueDateFor(kind, formatPeriod(period), {
       preparedOn: now.toISOString().slice(0, 10),
@@ -199,12 +203,11 @@ export async function prepareFiling(
       text: `${spec.label} ${formatPeriod(period)} for ${organisation.name} prepared as message ${number}, version ${version} (${options.actor})` +
         (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : '') + attachmentNote(spec, outgoing.length),
     });
-    const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
-    return { row: rows[0], workflowId, superseded, supersededNumbers: supersededRows.map((r) => Number(r.number)) };
+    return { row: rows[0], workflowId, superseded, supersededNumbers };
   }, { retries: TRANSACTION_RETRIES });
   await signalSuperseded(deps, hub, prepared.supersededNumbers);
   await startFilingWorkflow(deps, hub, prepared.row);
-  return { message: toMessage(prepared.row), workflowId: prepared.workflowId, superseded: prepared.superseded };
+  return { message: toMessage(prepared.row), row: prepared.row, workflowId: prepared.workflowId, superseded: prepared.superseded };
 }
 
 /** H11: the superseded versions' workflows stop waiting (e.g. for the client's approval of content that changed). */
@@ -357,7 +360,7 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     const { approvalRequired } = await admission(client, target, kind, period, organisations[0].id);
     const resubmission = (row.input as FilingRequest | null)?.document?.resubmission === true;
     await assertFirstDepositOrResubmission(client, { kind, organisationId: organisations[0].id, period: formatPeriod(period), resubmission });
-    await client.query('SELECT 1 FROM hubs WHERE id = $1 FOR UPDATE', [target.id]);
+    // The number's UPDATE locks the target hub's row until commit (as in prepareFiling).
     const number = await nextMessageNumber(client, target.id);
     const key = filingKey(organisations[0].id, kind, formatPeriod(period));
     const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
@@ -365,12 +368,15 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
       [key],
     );
     const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
-    if (superseded.length) {
-      await client.query(
-        `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now() WHERE filing_key = $1 AND version = ANY($2)`,
-        [key, superseded],
-      );
-    }
+    const supersededNumbers = superseded.length
+      ? (
+          await client.query<{ number: string }>(
+            `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
+              WHERE filing_key = $1 AND version = ANY($2) RETURNING number`,
+            [key, superseded],
+          )
+        ).rows.map((r) => Number(r.number))
+      : [];
     const document = (row.input as FilingRequest | null)?.document;
     const dueDate = dueDateFor(kind, formatPeriod(period), {
       preparedOn: row.created_at.toISOString().slice(0, 10),
@@ -395,8 +401,7 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
         (approvalRequired ? '; it goes to the client for approval on the portal first (A1)' : '') +
         (superseded.length ? `; version ${superseded.join(', ')} marked "do not send" (H11)` : ''),
     });
-    const { rows: supersededRows } = await client.query<{ number: string }>('SELECT number FROM messages WHERE filing_key = $1 AND version = ANY($2)', [key, superseded]);
-    return { row: rows[0], supersededNumbers: supersededRows.map((r) => Number(r.number)) };
+    return { row: rows[0], supersededNumbers };
   }, { retries: TRANSACTION_RETRIES });
   await signalSuperseded(deps, target, routed.supersededNumbers);
   await startFilingWorkflow(deps, target, routed.row);

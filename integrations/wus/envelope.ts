@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
-import { escapeXml } from '../xml/safe-xml';
 import {
   ALGORITHMS,
   BST_ENCODING_TYPE,
@@ -17,6 +16,14 @@ import {
   type OperationName,
 } from './protocol';
 import { WusRequestError } from './errors';
+import {
+  canonicalBase64Element,
+  canonicalParent,
+  canonicalTextElement,
+  constructSignedEnvelope,
+  hasNonXmlCharacter,
+  type CanonicalContent,
+} from './canonical';
 import type {
   AanleverRequest,
   BerichtInhoud,
@@ -45,20 +52,24 @@ function limited(field: string, value: string | undefined, max: number, required
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(value)) {
     throw new WusRequestError(field, `${field} contains control characters`);
   }
+  if (hasNonXmlCharacter(value)) throw new WusRequestError(field, `${field} contains a character XML cannot carry unchanged (U+0085, U+2028, U+FFFE, U+FFFF or a lone surrogate)`);
   return value;
 }
 
-function el(name: string, value: string | undefined): string {
-  return value === undefined ? '' : `<${name}>${escapeXml(value)}</${name}>`;
+const NONE = '' as CanonicalContent;
+
+/** A text element in canonical form (request bodies are canonical by construction: see canonical.ts). */
+function el(name: string, value: string | undefined): CanonicalContent {
+  return value === undefined ? NONE : canonicalTextElement(name, value);
 }
 
-function identiteit(name: string, id: Identiteit): string {
+function identiteit(name: string, id: Identiteit): CanonicalContent {
   const nummer = limited(`${name}.nummer`, id.nummer, LIMITS.identiteitNummer, true);
   const type = limited(`${name}.type`, id.type, LIMITS.identiteitType, true);
-  return `<${name}>${el('nummer', nummer)}${el('type', type)}</${name}>`;
+  return canonicalParent(name, [el('nummer', nummer), el('type', type)]);
 }
 
-function inhoud(name: string, content: BerichtInhoud): string {
+function inhoud(name: string, content: BerichtInhoud): CanonicalContent {
   const mimeType = limited(`${name}.mimeType`, content.mimeType, LIMITS.mimeType, true);
   const bestandsnaam = limited(`${name}.bestandsnaam`, content.bestandsnaam, LIMITS.bestandsnaam, true);
   if (!Buffer.isBuffer(content.inhoud) || content.inhoud.length === 0) {
@@ -70,45 +81,59 @@ function inhoud(name: string, content: BerichtInhoud): string {
       `${name}.inhoud is ${content.inhoud.length} bytes, more than the ${LIMITS.inhoudBytes} bytes (20 MiB) Digipoort accepts`,
     );
   }
-  return `<${name}>${el('mimeType', mimeType)}${el('bestandsnaam', bestandsnaam)}<inhoud>${content.inhoud.toString('base64')}</inhoud></${name}>`;
+  return canonicalParent(name, [
+    el('mimeType', mimeType),
+    el('bestandsnaam', bestandsnaam),
+    canonicalBase64Element('inhoud', content.inhoud),
+  ]);
 }
 
 const autorisatie = (value: string | undefined) =>
   el('autorisatieAdres', limited('autorisatieAdres', value ?? NO_AUSP, LIMITS.autorisatieAdres, false));
 
-function statusRequest(name: string, r: StatusRequest): string {
-  return (
-    `<${name} xmlns="${NS.kv}">` +
-    el('kenmerk', limited('kenmerk', r.kenmerk, LIMITS.kenmerk, true)) +
-    autorisatie(r.autorisatieAdres) +
-    el('tijdstempelVanaf', r.tijdstempelVanaf) +
-    el('tijdstempelTot', r.tijdstempelTot) +
-    `</${name}>`
+function statusRequest(name: string, r: StatusRequest): CanonicalContent {
+  return canonicalParent(
+    name,
+    [
+      el('kenmerk', limited('kenmerk', r.kenmerk, LIMITS.kenmerk, true)),
+      autorisatie(r.autorisatieAdres),
+      el('tijdstempelVanaf', r.tijdstempelVanaf),
+      el('tijdstempelTot', r.tijdstempelTot),
+    ],
+    NS.kv,
   );
 }
 
-/** The Body content of a request, in XSD sequence order, after checking the XSD limits. */
-export function buildRequestBody<O extends OperationName>(operation: O, request: OperationRequest[O]): string {
+/**
+ * The Body content of a request, in XSD sequence order, after checking the XSD limits: unprefixed elements in the
+ * koppelvlak namespace (declared on the root), no attributes, so that the text is its own exclusive canonical form.
+ */
+export function buildRequestBody<O extends OperationName>(operation: O, request: OperationRequest[O]): CanonicalContent {
   const name = OPERATIONS[operation].requestElement;
   switch (operation) {
     case 'aanleveren': {
       const r = request as AanleverRequest;
-      return (
-        `<${name} xmlns="${NS.kv}">` +
-        el('berichtsoort', limited('berichtsoort', r.berichtsoort, LIMITS.berichtsoort, true)) +
-        el('aanleverkenmerk', limited('aanleverkenmerk', r.aanleverkenmerk, LIMITS.aanleverkenmerk, false)) +
-        el(
-          'eerderAanleverkenmerk',
-          limited('eerderAanleverkenmerk', r.eerderAanleverkenmerk, LIMITS.eerderAanleverkenmerk, false),
-        ) +
-        identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende) +
-        el('rolBelanghebbende', limited('rolBelanghebbende', r.rolBelanghebbende, LIMITS.rol, true)) +
-        inhoud('berichtInhoud', r.berichtInhoud) +
-        (r.berichtBijlagen?.length
-          ? `<berichtBijlagen>${r.berichtBijlagen.map((b) => inhoud('bijlage', b)).join('')}</berichtBijlagen>`
-          : '') +
-        autorisatie(r.autorisatieAdres) +
-        `</${name}>`
+      return canonicalParent(
+        name,
+        [
+          el('berichtsoort', limited('berichtsoort', r.berichtsoort, LIMITS.berichtsoort, true)),
+          el('aanleverkenmerk', limited('aanleverkenmerk', r.aanleverkenmerk, LIMITS.aanleverkenmerk, false)),
+          el(
+            'eerderAanleverkenmerk',
+            limited('eerderAanleverkenmerk', r.eerderAanleverkenmerk, LIMITS.eerderAanleverkenmerk, false),
+          ),
+          identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende),
+          el('rolBelanghebbende', limited('rolBelanghebbende', r.rolBelanghebbende, LIMITS.rol, true)),
+          inhoud('berichtInhoud', r.berichtInhoud),
+          r.berichtBijlagen?.length
+            ? canonicalParent(
+                'berichtBijlagen',
+                r.berichtBijlagen.map((b) => inhoud('bijlage', b)),
+              )
+            : NONE,
+          autorisatie(r.autorisatieAdres),
+        ],
+        NS.kv,
       );
     }
     case 'getStatussenProces':
@@ -116,21 +141,22 @@ export function buildRequestBody<O extends OperationName>(operation: O, request:
       return statusRequest(name, request as StatusRequest);
     case 'getProcessen': {
       const r = request as ProcessenRequest;
-      return (
-        `<${name} xmlns="${NS.kv}">` +
-        el('berichtsoort', limited('berichtsoort', r.berichtsoort, LIMITS.berichtsoort, true)) +
-        identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende) +
-        autorisatie(r.autorisatieAdres) +
-        `</${name}>`
+      return canonicalParent(
+        name,
+        [
+          el('berichtsoort', limited('berichtsoort', r.berichtsoort, LIMITS.berichtsoort, true)),
+          identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende),
+          autorisatie(r.autorisatieAdres),
+        ],
+        NS.kv,
       );
     }
     case 'getBerichtsoorten': {
       const r = request as BerichtsoortenRequest;
-      return (
-        `<${name} xmlns="${NS.kv}">` +
-        identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende) +
-        autorisatie(r.autorisatieAdres) +
-        `</${name}>`
+      return canonicalParent(
+        name,
+        [identiteit('identiteitBelanghebbende', r.identiteitBelanghebbende), autorisatie(r.autorisatieAdres)],
+        NS.kv,
       );
     }
     default:
@@ -142,7 +168,8 @@ export interface EnvelopeOptions {
   operation: OperationName;
   /** Endpoint URL: wsa:To must equal it. */
   to: string;
-  bodyXml: string;
+  /** From `buildRequestBody`: canonical by construction. */
+  bodyXml: CanonicalContent;
   /** DER of the signing certificate, carried as the BinarySecurityToken. */
   certificateDer: Buffer;
   privateKey: KeyObject;
@@ -177,6 +204,8 @@ export interface SignOptions {
 }
 
 /**
+ * The general signer (xml-crypto over a DOM), used by the simulator for its responses; our requests are signed
+ * canonical by construction (`buildSignedEnvelope`, canonical.ts), and the unit tests compare the two.
  * A WS-Security signed SOAP 1.1 envelope: the WS-Addressing headers, then Security with Timestamp,
  * BinarySecurityToken and a Signature over Body, Timestamp and every addressing header (exclusive c14n). The signed
  * text is sent exactly as produced: re-serialising it would change what was signed.
@@ -229,18 +258,21 @@ export function signEnvelope(options: SignOptions): string {
   return signer.getSignedXml();
 }
 
-/** A request envelope: Action (= SOAPAction), MessageID, ReplyTo anonymous and To (= the endpoint). */
+/**
+ * A request envelope: Action (= SOAPAction), MessageID, ReplyTo anonymous and To (= the endpoint), signed canonical
+ * by construction (canonical.ts); the simulator, like Digipoort, verifies it with a full DOM and c14n.
+ */
 export function buildSignedEnvelope(options: EnvelopeOptions): SignedEnvelope {
   const action = requestAction(options.operation);
   const messageId = options.messageId ?? `urn:uuid:${randomUUID()}`;
-  const xml = signEnvelope({
+  const { xml } = constructSignedEnvelope({
     addressing: [
-      { name: 'Action', xmlContent: escapeXml(action), mustUnderstand: true },
-      { name: 'MessageID', xmlContent: escapeXml(messageId) },
-      { name: 'ReplyTo', xmlContent: `<a:Address>${WSA_ANONYMOUS}</a:Address>` },
-      { name: 'To', xmlContent: escapeXml(options.to), mustUnderstand: true },
+      { name: 'Action', text: action, mustUnderstand: true },
+      { name: 'MessageID', text: messageId },
+      { name: 'ReplyTo', address: WSA_ANONYMOUS },
+      { name: 'To', text: options.to, mustUnderstand: true },
     ],
-    bodyXml: options.bodyXml,
+    body: options.bodyXml,
     certificateDer: options.certificateDer,
     privateKey: options.privateKey,
     hash: options.hash,
