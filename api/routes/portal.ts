@@ -7,7 +7,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { ClientDecision, DecisionKind } from '../../domain/approval';
 import type { LifecycleCode } from '../../domain/lifecycle';
 import type { Pool } from '../../db/pool';
-import { decideFilingUpdate } from '../../workflows/filing';
+import { sendClientDecision } from '../services/decisions';
 import { hashToken } from '../plugins/auth';
 import { decisionForms, escapeHtml, filingRow, kindLabel, page, statusLabel, type PortalFiling } from '../services/portal-pages';
 import type { OffThread } from '../services/off-thread';
@@ -144,6 +144,10 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; offThrea
         csrf: s.csrf,
       }),
     );
+
+  /** The decision went to the engine but its answer is late (a backlog): 202, and the page shows it once taken up. */
+  const received = (reply: FastifyReply, s: Session, filing: PortalFiling) =>
+    html(reply, 202, page('Received', `<p>Your decision was received and is being processed. Open the filing again in a moment to see it.</p><p><a href="/portal/filings/${escapeHtml(filing.id)}">Back to the filing</a></p>`, { organisation: s.organisationName, csrf: s.csrf }));
 
   const notFound = (reply: FastifyReply, s?: Session) =>
     html(reply, 404, page('Not found', '<p>There is no such filing for you.</p><p><a href="/portal">Back to your filings</a></p>', { organisation: s?.organisationName, csrf: s?.csrf }));
@@ -303,7 +307,9 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; offThrea
         via: 'portal',
       };
       try {
-        await temporal.workflow.getHandle(filing.workflowId).executeUpdate(decideFilingUpdate, { args: [decision] });
+        // Retried under one update id when the engine is slow; then "received, being processed" (issue 10).
+        const sent = await sendClientDecision(temporal, filing.workflowId, decision);
+        if (sent.outcome === 'received') return received(reply, s, filing);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return notFound(reply, s);
         if (err instanceof WorkflowUpdateFailedError) {
