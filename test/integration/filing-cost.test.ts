@@ -1,3 +1,4 @@
+import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
 import { filingWorkflowId } from '../../workflows/filing';
 import { buildTestApp } from '../helpers/api';
 import { describeCost, workflowCost } from '../helpers/filing-cost';
@@ -67,4 +68,17 @@ describe('the cost of one filing for the engine', () => {
     expect(cost.stateTransitions).toBeGreaterThan(0);
     expect(cost.stateTransitions).toBeLessThanOrEqual(26);
   }, 180_000);
+
+  it('the follow-ups of one hub stay within its rate: a poll beyond the bucket is skipped, another hub has its own', async () => {
+    const [a, b] = [await createTestHub(api), await createTestHub(api)];
+    const rate = { perSecond: 0.5, burst: 2 };
+    const taken = [];
+    for (let i = 0; i < 3; i++) taken.push(await takeFollowUpToken(ctx.pool, a.hubId, rate));
+    expect(taken).toEqual([true, true, false]);
+    expect(await takeFollowUpToken(ctx.pool, b.hubId, rate)).toBe(true);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(true);
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(false);
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, { perSecond: 0, burst: 2 })).toBe(false);
+  });
 });
