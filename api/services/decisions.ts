@@ -11,6 +11,8 @@ export type DecisionSent =
 
 /** How often an update that timed out is sent again (with the same update id) before the answer is "received". */
 export const DECISION_UPDATE_ATTEMPTS = 3;
+/** How long one attempt waits for the workflow's answer (a portal page should not hang on a backlog). */
+export const DECISION_UPDATE_ATTEMPT_MS = 8000;
 
 /**
  * Sends the client's decision as the filing's update (A1). Under a backlog the update's RPC may time out before the
@@ -22,14 +24,16 @@ export async function sendClientDecision(
   temporal: Client,
   workflowId: string,
   decision: ClientDecision,
-  options: { attempts?: number; updateId?: string } = {},
+  options: { attempts?: number; attemptMs?: number; updateId?: string } = {},
 ): Promise<DecisionSent> {
   const updateId = options.updateId ?? `decision-${randomUUID()}`;
   const attempts = Math.max(1, options.attempts ?? DECISION_UPDATE_ATTEMPTS);
+  const attemptMs = options.attemptMs ?? DECISION_UPDATE_ATTEMPT_MS;
   const handle = temporal.workflow.getHandle(workflowId);
   for (let attempt = 1; ; attempt++) {
     try {
-      return { outcome: 'decided', result: await handle.executeUpdate(decideFilingUpdate, { args: [decision], updateId }) };
+      const result = await temporal.withDeadline(Date.now() + attemptMs, () => handle.executeUpdate(decideFilingUpdate, { args: [decision], updateId }));
+      return { outcome: 'decided', result };
     } catch (err) {
       if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= attempts) {
         if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { outcome: 'received', updateId };

@@ -3,8 +3,8 @@ import { filingWorkflowId } from '../../workflows/filing';
 import { buildTestApp } from '../helpers/api';
 import { describeCost, workflowCost } from '../helpers/filing-cost';
 import { call, callbackReceiver, createTestHub, postViaConnector, vatReturnRequest, type Api } from '../helpers/hub';
-import { addContactPerson, decideInPortal, enablePortal, portalLogin, waitForLifecycle } from '../helpers/portal';
-import { startTestContext, type TestContext } from '../helpers/temporal';
+import { addContactPerson, decideInPortal, enablePortal, formFields, portalGet, portalLogin, postDecision, waitForLifecycle } from '../helpers/portal';
+import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
 
 /**
  * What one filing costs the engine (issue 10, item 5): a VAT return with portal approval, happy flow, to 80, with the
@@ -81,4 +81,34 @@ describe('the cost of one filing for the engine', () => {
     expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(false);
     expect(await takeFollowUpToken(ctx.pool, a.hubId, { perSecond: 0, burst: 2 })).toBe(false);
   });
+
+  // Last in this file: it stops the context's worker.
+  it('a decision the engine cannot answer in time is sent again under one update id, answered 202, and taken once when the engine is back', async () => {
+    const hub = await createTestHub(api);
+    await enablePortal(api, hub, ['vat-return']);
+    const contactId = await addContactPerson(api, hub, hub.organisationId, 'Wacht Klant', `backlog.${hub.participant}@client.test`);
+    const cookie = await portalLogin(api, hub, contactId);
+    const posted = await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH));
+    const number = posted.json().number as number;
+    const { id } = await waitForLifecycle(api, hub, number, [30]);
+    const fields = formFields((await portalGet(api, cookie, `/portal/filings/${id}`)).body);
+
+    // No worker: the workflow cannot take the update up, as under a backlog of workflow tasks.
+    await ctx.worker.stop();
+    const decided = await postDecision(api, cookie, id, { ...fields, decision: 'approve' });
+    expect(decided.statusCode).toBe(202);
+    expect(decided.body).toContain('received and is being processed');
+    expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json().lifecycle).toBe(30);
+
+    const worker = await startTestWorker(ctx.config, { pool: ctx.pool, wus: ctx.wus, temporal: ctx.client, taskQueue: ctx.config.temporal.taskQueue, publicUrl: 'http://localhost:3000' });
+    try {
+      const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, number)).result();
+      expect(state).toMatchObject({ phase: 'done', lifecycle: 80 });
+      // Sent three times under one update id: one decision.
+      const { rows } = await ctx.pool.query('SELECT decision, decided_via FROM approval_decisions WHERE message_id = $1', [id]);
+      expect(rows).toEqual([{ decision: 'approved', decided_via: 'portal' }]);
+    } finally {
+      await worker.stop();
+    }
+  }, 180_000);
 });
