@@ -26,6 +26,9 @@ import {
 import { CertificateError } from '../integrations/pki/pkcs12';
 import { CertificateNotUsable, type WusClientPool } from '../integrations/wus/client-pool';
 import type { AanleverResponse } from '../integrations/wus/types';
+import { takeFollowUpToken, type FollowUpRate } from '../db/repositories/status-follow-up';
+import { WusFault, WusTransportError } from '../integrations/wus/errors';
+import { applyProcessStatuses } from './statuses';
 import { classifySendFailure, laneBusyFailure, reconcileOnDigipoort, retryFailure } from './submission';
 
 export interface FilingActivityDeps {
@@ -34,7 +37,18 @@ export interface FilingActivityDeps {
   clock?: () => Date;
   /** HTTP client for administration callbacks (H3). */
   fetch?: typeof fetch;
+  /** A filing's own status follow-up after aanleveren: when it polls, and the per-hub rate (issue 10). */
+  statusFollowUp?: Partial<StatusFollowUpSettings>;
 }
+
+export interface StatusFollowUpSettings {
+  /** Moments after sending at which the filing polls its own process; then the hub's send/receive takes over. */
+  atMs: number[];
+  rate: FollowUpRate;
+}
+
+/** 2 s, 5 s, 15 s and 1 min after sending; at most 5 polls a second per hub, 10 at once. */
+export const DEFAULT_STATUS_FOLLOW_UP: StatusFollowUpSettings = { atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 5, burst: 10 } };
 
 /** Failure types the filing workflow tells apart. */
 export const FILING_FAILURES = {
@@ -50,10 +64,15 @@ export const FILING_FAILURES = {
 
 export type PrepareOutcome = { outcome: 'ready' | 'superseded' | 'awaiting-approval'; lifecycle: LifecycleCode };
 export type SubmitOutcome = { kenmerk: string; how: 'sent' | 'already-sent' | 'adopted' };
+/** Sent in one step: the certificate chosen, the content checked, aanleveren; `notified`: the 60 reached the administration. */
+export type SendOutcome = SubmitOutcome & { certificateId: string; notified: boolean };
+/** What the filing's own follow-up found: the message's status now; `notified`: its final lifecycle was told (H3). */
+export type FollowUpOutcome = { code: string | null; lifecycle: LifecycleCode; final: boolean; notified: boolean };
 
 export function createFilingActivities(deps: FilingActivityDeps) {
   const now = () => (deps.clock ?? (() => new Date()))();
   const httpFetch = deps.fetch ?? fetch;
+  const followUp: StatusFollowUpSettings = { ...DEFAULT_STATUS_FOLLOW_UP, ...deps.statusFollowUp };
 
   async function environmentOf(db: Pool | PoolClient, row: MessageRow): Promise<string> {
     const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
@@ -262,6 +281,69 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     if (rows[0]?.text !== text) await log(deps.pool, row, 'send message', 'I', text);
   }
 
+  async function chooseCertificate(messageId: string): Promise<{ certificateId: string; role: string }> {
+    const row = await loadOrFail(deps.pool, messageId);
+    if (row.certificate_id && row.delivery_state !== 'ready') return { certificateId: row.certificate_id, role: row.role };
+    let choice: CertificateChoice;
+    try {
+      choice = await chooseCertificateFor(deps.pool, { hubId: row.hub_id!, organisationId: row.organisation_id, administrationId: row.administration_id, now: now() });
+    } catch (err) {
+      if (!(err instanceof RuleViolation)) throw err;
+      // Not sent: a technical failure (70) that can be reset (H10) once the certificates are in order.
+      await inTransaction(deps.pool, (db) => recordFailed(db, row, err.message));
+      throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.certificate, nonRetryable: true });
+    }
+    await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, choice.certificateId, choice.role]);
+    await log(deps.pool, row, 'send message', 'I', `signed with certificate ${choice.certificateId} (${choice.via}${choice.groupName ? ` group "${choice.groupName}"` : ''}${choice.beconNumber ? `, Becon ${choice.beconNumber}` : ''}) as ${choice.role}`);
+    return { certificateId: choice.certificateId, role: choice.role };
+  }
+
+  /** The content is what was built and checked at preparation, unchanged (its hash). */
+  async function checkContent(messageId: string): Promise<{ bytes: number; sha256: string }> {
+    const row = await loadOrFail(deps.pool, messageId);
+    const content = row.content_xml ?? '';
+    const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
+    if (!content || sha256 !== row.content_sha256) {
+      const text = 'the stored content does not match its hash: not sent';
+      await log(deps.pool, row, 'send message', 'F', text);
+      throw ApplicationFailure.nonRetryable(text, 'ContentChanged');
+    }
+    return { bytes: Buffer.byteLength(content), sha256 };
+  }
+
+  /** H3 once, for the fast path: false when it was not delivered (logged by notify), so the workflow tells it durably. */
+  async function notifyOnce(messageId: string, lifecycle: LifecycleCode): Promise<boolean> {
+    try {
+      await notify(messageId, lifecycle);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** One poll of the message's process; 'stop' when Digipoort cannot be asked now (the hub's send/receive will). */
+  async function followUpOnce(messageId: string): Promise<Omit<FollowUpOutcome, 'notified'> | 'stop'> {
+    const current = async () => {
+      const row = await loadOrFail(deps.pool, messageId);
+      return { row, seen: { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: row.delivery_state === 'final' || row.delivery_state === 'failed' } };
+    };
+    const { row, seen } = await current();
+    if (seen.final || row.delivery_state !== 'submitted' || !row.kenmerk || !row.hub_id) return seen;
+    if (!(await takeFollowUpToken(deps.pool, row.hub_id, followUp.rate))) return seen;
+    const hub = await findHubById(deps.pool, row.hub_id);
+    if (!hub || !row.certificate_id) return 'stop';
+    try {
+      const { client } = await deps.wus.clientFor(row.certificate_id);
+      const results = await client.getStatussenProces({ kenmerk: row.kenmerk }, Context.current().cancellationSignal);
+      await applyProcessStatuses(deps.pool, hub, { ...row, number: String(row.number), kenmerk: row.kenmerk, lifecycle: row.lifecycle as LifecycleCode }, results);
+    } catch (err) {
+      if (!(err instanceof WusFault || err instanceof WusTransportError || err instanceof CertificateNotUsable || err instanceof CertificateError)) throw err;
+      await log(deps.pool, row, 'receive', 'I', `status follow-up stopped (${err instanceof WusFault ? err.foutcode : err.message}): the hub's send/receive receives the statuses`);
+      return 'stop';
+    }
+    return (await current()).seen;
+  }
+
   return {
     /** Prepared (H4): 0 → 50 when no approval is required. A superseded message (H11) is never sent. */
     async prepareForSending({ messageId }: { messageId: string }): Promise<PrepareOutcome> {
@@ -285,33 +367,12 @@ export function createFilingActivities(deps: FilingActivityDeps) {
      * Becon in its latest year, else the work certificate (role Intermediair). C7: never an expired one.
      */
     async chooseCertificate({ messageId }: { messageId: string }): Promise<{ certificateId: string; role: string }> {
-      const row = await loadOrFail(deps.pool, messageId);
-      if (row.certificate_id && row.delivery_state !== 'ready') return { certificateId: row.certificate_id, role: row.role };
-      let choice: CertificateChoice;
-      try {
-        choice = await chooseCertificateFor(deps.pool, { hubId: row.hub_id!, organisationId: row.organisation_id, administrationId: row.administration_id, now: now() });
-      } catch (err) {
-        if (!(err instanceof RuleViolation)) throw err;
-        // Not sent: a technical failure (70) that can be reset (H10) once the certificates are in order.
-        await inTransaction(deps.pool, (db) => recordFailed(db, row, err.message));
-        throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.certificate, nonRetryable: true });
-      }
-      await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, choice.certificateId, choice.role]);
-      await log(deps.pool, row, 'send message', 'I', `signed with certificate ${choice.certificateId} (${choice.via}${choice.groupName ? ` group "${choice.groupName}"` : ''}${choice.beconNumber ? `, Becon ${choice.beconNumber}` : ''}) as ${choice.role}`);
-      return { certificateId: choice.certificateId, role: choice.role };
+      return chooseCertificate(messageId);
     },
 
     /** The content is what was built and checked at preparation, unchanged (its hash). */
     async checkContent({ messageId }: { messageId: string }): Promise<{ bytes: number; sha256: string }> {
-      const row = await loadOrFail(deps.pool, messageId);
-      const content = row.content_xml ?? '';
-      const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
-      if (!content || sha256 !== row.content_sha256) {
-        const text = 'the stored content does not match its hash: not sent';
-        await log(deps.pool, row, 'send message', 'F', text);
-        throw ApplicationFailure.nonRetryable(text, 'ContentChanged');
-      }
-      return { bytes: Buffer.byteLength(content), sha256 };
+      return checkContent(messageId);
     },
 
     /**
@@ -320,6 +381,45 @@ export function createFilingActivities(deps: FilingActivityDeps) {
      */
     async submitToDigipoort({ messageId }: { messageId: string }): Promise<SubmitOutcome> {
       return withHeartbeat(() => submit(messageId));
+    },
+
+    /**
+     * The sending of a filing in one step (issue 10: one activity where there were three): the certificate chosen
+     * (C1–C5, C7), the content checked (its hash), then aanleveren exactly once in effect, as submitToDigipoort does.
+     * The certificate is chosen on the first attempt only, as when it was a step of its own; a retry sends with it.
+     * Then the administration is told of 60 once (H3); when that fails, the workflow tells it durably.
+     */
+    async sendFiling({ messageId }: { messageId: string }): Promise<SendOutcome> {
+      return withHeartbeat(async () => {
+        const row = await loadOrFail(deps.pool, messageId);
+        const certificateId = Context.current().info.attempt === 1 || !row.certificate_id ? (await chooseCertificate(messageId)).certificateId : row.certificate_id;
+        await checkContent(messageId);
+        const submitted = await submit(messageId);
+        return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60) };
+      });
+    },
+
+    /**
+     * A filing's own status follow-up after aanleveren (issue 10, H5, H6): polls its process at the configured moments
+     * (2 s, 5 s, 15 s, 1 min after sending), within the hub's rate (a poll without a token is skipped), and stores what
+     * it finds through the same code as the hub's send/receive. Returns at the first final status (told to the
+     * administration once when `notifyFinal`), else the status after the last poll: from then on the hub's send/receive
+     * and its signals carry the filing.
+     */
+    async followUpStatuses({ messageId, notifyFinal }: { messageId: string; notifyFinal: boolean }): Promise<FollowUpOutcome> {
+      return withHeartbeat(async () => {
+        const context = Context.current();
+        let waited = 0;
+        for (const at of followUp.atMs) {
+          await context.sleep(Math.max(0, at - waited));
+          waited = at;
+          const seen = await followUpOnce(messageId);
+          if (seen === 'stop') break;
+          if (seen.final) return { ...seen, notified: notifyFinal ? await notifyOnce(messageId, seen.lifecycle) : false };
+        }
+        const row = await loadOrFail(deps.pool, messageId);
+        return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false };
+      });
     },
 
     /**

@@ -3,7 +3,7 @@ import type { Pool } from '../db/pool';
 import type { WusClientPool } from '../integrations/wus/client-pool';
 import { createCertificateActivities } from './certificates';
 import { createClientDepartureActivities } from './client-departures';
-import { createFilingActivities } from './filing';
+import { createFilingActivities, type FilingActivityDeps } from './filing';
 import { createMandateActivities } from './mandates';
 import { createPlatformActivities } from './platform';
 import { createRunbookActivities } from './runbooks';
@@ -25,6 +25,8 @@ export interface ActivityDeps {
   mailer?: Mailer;
   /** The API's public base URL, for portal login links in e-mails. */
   publicUrl?: string;
+  /** A filing's own status follow-up after aanleveren (default: activities/filing.ts). */
+  statusFollowUp?: FilingActivityDeps['statusFollowUp'];
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -95,6 +95,19 @@ export const ENV_VARS = {
     description: 'Pre-built workflow bundle (npm run bundle:workflows). When unset the worker bundles at start.',
     usedBy: ['worker'],
   },
+  // --- status follow-up after aanleveren (issue 10) ---
+  STATUS_FOLLOW_UP_AT: {
+    description:
+      'Seconds after aanleveren at which a filing polls its own process for statuses (comma separated), before the hub\'s ' +
+      'send/receive takes over. Empty list (`none`): no follow-up.',
+    default: '2,5,15,60',
+    usedBy: ['worker'],
+  },
+  STATUS_FOLLOW_UP_PER_SECOND: {
+    description: 'Per-hub rate of those polls (token bucket in PostgreSQL, burst twice the rate); a poll over the rate is skipped.',
+    default: '5',
+    usedBy: ['worker'],
+  },
   DATA_DIR: {
     description: 'Directory for local state: Temporal dev server database, generated secrets, test PKI.',
     default: './data',

@@ -122,3 +122,17 @@ export function loadDigipoortConfig(source: EnvSource = process.env): DigipoortC
     timeoutMs,
   };
 }
+
+/** A filing's own status follow-up after aanleveren (issue 10): when it polls, and the per-hub rate. */
+export function loadStatusFollowUp(source: EnvSource = process.env): { atMs: number[]; rate: { perSecond: number; burst: number } } {
+  const at = readEnv('STATUS_FOLLOW_UP_AT', source) ?? '';
+  const atMs = /^none$/i.test(at.trim()) ? [] : at.split(',').map((v) => v.trim()).filter(Boolean).map((v) => Number(v) * 1000);
+  if (atMs.some((ms, i) => !Number.isFinite(ms) || ms < 0 || (i > 0 && ms < atMs[i - 1]))) {
+    throw new Error(`Configuration: STATUS_FOLLOW_UP_AT must be ascending seconds, comma separated, got "${at}"`);
+  }
+  const perSecond = Number(readEnv('STATUS_FOLLOW_UP_PER_SECOND', source));
+  if (!Number.isFinite(perSecond) || perSecond < 0) {
+    throw new Error(`Configuration: STATUS_FOLLOW_UP_PER_SECOND must be a number ≥ 0, got "${readEnv('STATUS_FOLLOW_UP_PER_SECOND', source)}"`);
+  }
+  return { atMs, rate: { perSecond, burst: Math.max(1, 2 * perSecond) } };
+}

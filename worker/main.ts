@@ -1,5 +1,5 @@
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { loadConfig, loadDigipoortConfig, readEnv } from '../config';
+import { loadConfig, loadDigipoortConfig, loadStatusFollowUp, readEnv } from '../config';
 import { withLocalDefaults } from '../config/local';
 import { announcePresence } from '../db/repositories/worker-presence';
 import { createSmtpMailer } from '../integrations/email/mailer';
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       mailer: smtpUrl ? createSmtpMailer(smtpUrl, readEnv('SMTP_FROM', env)!) : undefined,
       publicUrl: config.publicUrl,
+      statusFollowUp: loadStatusFollowUp(env),
     },
     workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
   });

@@ -7,12 +7,14 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { FilingActivities, PrepareOutcome } from '../activities/filing';
+import type { FilingActivities, FollowUpOutcome, PrepareOutcome } from '../activities/filing';
 import type { PortalActivities } from '../activities/portal';
 import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } from '../domain/approval';
 import type { ReminderMoment } from '../domain/deadlines';
@@ -110,6 +112,29 @@ const digipoort = proxyActivities<FilingActivities>(
   digipoortCallOptions(['DigipoortFault', 'Superseded', 'NeedsHuman', 'CertificateNotUsable', 'MessageMissing', 'ContentChanged', 'NotOwned']),
 );
 
+/**
+ * The short database steps (prepare, publish, the decision, notes, closing) as local activities (issue 10): they run in
+ * the workflow task that needs them, recorded as markers, instead of three state transitions and a workflow task each.
+ * Same retries; a worker that dies mid-step runs it again in the next workflow task, as an activity would be retried.
+ */
+const local = proxyLocalActivities<FilingActivities & PortalActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['StaleDecision', 'DecisionRefused', 'NotOwned'] },
+});
+
+/**
+ * A filing's own status follow-up after aanleveren: a minute and a bit of polls, best effort (the hub's send/receive
+ * receives every status anyway, H9), so one retry at most.
+ */
+const followUp = proxyActivities<FilingActivities>({
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
+});
+
+/** The engine-lean shape of the filing (issue 10): local activities, one sending step, fewer upserts, the follow-up. */
+export const LEAN_FILING_PATCH = 'filing-lean-v2';
+
 /** H3: the administration's callback, retried durably for up to three days. */
 const callbacks = proxyActivities<FilingActivities>({
   startToCloseTimeout: '30 seconds',
@@ -131,7 +156,7 @@ function failureType(err: unknown): string | undefined {
  * the administration told (H3). Each step is a function below; `run` holds the state the handlers share.
  */
 export async function filing(input: FilingInput): Promise<FilingState> {
-  const run = openFiling(input);
+  const run = openFiling(input, patched(LEAN_FILING_PATCH));
   try {
     const prepared = await prepare(run);
     if (prepared === 'superseded') return await run.finish('superseded', 'H11: superseded by a newer version; not sent');
@@ -139,7 +164,7 @@ export async function filing(input: FilingInput): Promise<FilingState> {
       const decided = await awaitClientApproval(run);
       if (decided !== 'approved') return decided;
     }
-    await chooseCertificateAndCheckContent(run);
+    if (!run.lean) await chooseCertificateAndCheckContent(run);
     await submitExactlyOnce(run);
   } catch (err) {
     return await failed(run, err);
@@ -150,17 +175,24 @@ export async function filing(input: FilingInput): Promise<FilingState> {
 /** One filing's run: its state (shown in the Web UI and answered to queries), the handlers' inboxes, and how it ends. */
 interface FilingRun {
   input: FilingInput;
+  /** The lean shape (LEAN_FILING_PATCH); false when an older run replays its recorded steps. */
+  lean: boolean;
+  /** The short database steps: local activities in the lean shape, activities before it. */
+  db: typeof quick;
+  /** Whether sending already told the administration of 60 (lean shape). */
+  told60: boolean;
   state: FilingState;
   /** Client decisions waiting to be taken up, one at a time; updates wait for their outcome by ticket. */
   decisions: { ticket?: number; decision: ClientDecision }[];
   outcomes: Map<number, DecisionOutcome | Error>;
   signals: { resolved?: SubmissionResolved; finalStatusSeen: boolean; superseded: boolean };
   approvalState(): { awaiting: boolean; kind: string; contentSha256: string | null; adopted: boolean };
-  show(): void;
+  /** Shows the state in the Web UI; `upsert` false: the details only, the search attributes at the next phase. */
+  show(upsert?: boolean): void;
   finish(phase: FilingPhase, note: string | null, closed?: boolean): Promise<FilingState>;
 }
 
-function openFiling(input: FilingInput): FilingRun {
+function openFiling(input: FilingInput, lean: boolean): FilingRun {
   const state: FilingState = {
     phase: 'preparing',
     lifecycle: 0,
@@ -178,8 +210,10 @@ function openFiling(input: FilingInput): FilingRun {
   const outcomes = new Map<number, DecisionOutcome | Error>();
   const signals: FilingRun['signals'] = { finalStatusSeen: false, superseded: false };
   let tickets = 0;
+  /** The search attributes last upserted (lean shape: only a changed set is upserted again). */
+  let upserted = '';
 
-  const show = () => {
+  const show = (upsert = true) => {
     const lifecycle = state.lifecycle;
     setCurrentDetails(
       [
@@ -194,12 +228,19 @@ function openFiling(input: FilingInput): FilingRun {
         .filter(Boolean)
         .join('\n'),
     );
-    upsertSearchAttributes([
+    const attributes = [
       { key: LifecycleStatusAttribute, value: lifecycle ?? 0 },
       ...(state.digipoortStatus ? [{ key: DigipoortStatusAttribute, value: state.digipoortStatus }] : []),
       ...(state.dueDate ? [{ key: DueDateAttribute, value: new Date(`${state.dueDate}T00:00:00Z`) }] : []),
       ...(state.reminderState ? [{ key: ReminderStateAttribute, value: state.reminderState }] : []),
-    ]);
+    ];
+    if (lean) {
+      if (!upsert) return;
+      const values = JSON.stringify(attributes.map((a) => [a.key.name, a.value]));
+      if (values === upserted) return;
+      upserted = values;
+    }
+    upsertSearchAttributes(attributes);
   };
 
   const approvalState = () => ({
@@ -214,7 +255,8 @@ function openFiling(input: FilingInput): FilingRun {
     state.digipoortStatus = change.code;
     state.lifecycle = change.lifecycle;
     if (change.final) signals.finalStatusSeen = true;
-    show();
+    // Lean shape: an intermediate status is shown in the details; the search attributes follow at the final one.
+    show(!lean || change.final);
   });
   setHandler(submissionResolvedSignal, (resolution) => {
     signals.resolved = resolution;
@@ -247,7 +289,8 @@ function openFiling(input: FilingInput): FilingRun {
       },
     },
   );
-  show();
+  // The lean shape upserts once the first step has said where the filing stands (one upsert fewer).
+  if (!lean) show();
 
   const finish = async (phase: FilingPhase, note: string | null, closed = true): Promise<FilingState> => {
     state.phase = phase;
@@ -256,18 +299,20 @@ function openFiling(input: FilingInput): FilingRun {
     for (const pending of decisions.splice(0)) {
       if (pending.ticket) outcomes.set(pending.ticket, ApplicationFailure.create({ message: 'the filing is no longer waiting for a decision', nonRetryable: true }));
     }
-    if (closed) await quick.markWorkflowClosed({ messageId: input.messageId });
+    if (closed) await db.markWorkflowClosed({ messageId: input.messageId });
     await condition(allHandlersFinished);
     return state;
   };
 
-  return { input, state, decisions, outcomes, signals, approvalState, show, finish };
+  const db = lean ? local : quick;
+  return { input, lean, db, told60: false, state, decisions, outcomes, signals, approvalState, show, finish };
 }
 
 /** Prepared (H4): irreversible. A superseded version (H11) is never sent. */
 async function prepare(run: FilingRun): Promise<PrepareOutcome['outcome']> {
-  const prepared = await quick.prepareForSending({ messageId: run.input.messageId });
+  const prepared = await run.db.prepareForSending({ messageId: run.input.messageId });
   run.state.lifecycle = prepared.lifecycle;
+  if (run.lean && prepared.outcome !== 'awaiting-approval') run.show();
   return prepared.outcome;
 }
 
@@ -278,7 +323,7 @@ async function prepare(run: FilingRun): Promise<PrepareOutcome['outcome']> {
  */
 async function awaitClientApproval(run: FilingRun): Promise<'approved' | FilingState> {
   const { input, state } = run;
-  const published = await quick.publishToPortal({ messageId: input.messageId });
+  const published = await run.db.publishToPortal({ messageId: input.messageId });
   Object.assign(state, { lifecycle: published.lifecycle, contentSha256: published.contentSha256, adopted: published.adopted, dueDate: published.dueDate });
   state.phase = 'awaiting-approval';
   run.show();
@@ -305,7 +350,7 @@ async function awaitClientApproval(run: FilingRun): Promise<'approved' | FilingS
     const { ticket, decision } = run.decisions.shift()!;
     const taken = await takeDecision(run, ticket, decision);
     if (taken === 'ignored') continue;
-    run.show();
+    if (!run.lean || decision.decision !== 'approve') run.show();
     if (decision.decision === 'reject') {
       await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 40 });
       return run.finish('rejected-by-client', `rejected by the client: ${decision.reason}`);
@@ -321,11 +366,11 @@ async function takeDecision(run: FilingRun, ticket: number | undefined, decision
   if (problem) {
     // Only an operator's signal can get here unvalidated: it is logged and ignored.
     if (ticket) run.outcomes.set(ticket, ApplicationFailure.create({ message: problem, nonRetryable: true }));
-    await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision ignored: ${problem}` });
+    await run.db.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision ignored: ${problem}` });
     return 'ignored';
   }
   try {
-    const outcome = await quick.recordDecision({ messageId: input.messageId, decision });
+    const outcome = await run.db.recordDecision({ messageId: input.messageId, decision });
     Object.assign(state, { lifecycle: outcome.lifecycle, contentSha256: outcome.contentSha256, adopted: outcome.adopted });
     if (ticket) run.outcomes.set(ticket, outcome);
     return 'taken';
@@ -333,7 +378,7 @@ async function takeDecision(run: FilingRun, ticket: number | undefined, decision
     const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
     if (ticket) run.outcomes.set(ticket, ApplicationFailure.create({ message, type: failureType(err), nonRetryable: true }));
     if (failureType(err) === 'StaleDecision' || failureType(err) === 'DecisionRefused') {
-      await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision not taken: ${message}` });
+      await run.db.recordFilingNote({ messageId: input.messageId, level: 'F', text: `decision not taken: ${message}` });
       return 'ignored';
     }
     throw err;
@@ -357,8 +402,17 @@ async function submitExactlyOnce(run: FilingRun): Promise<void> {
   const { input, state } = run;
   state.phase = 'sending';
   run.show();
+  // Lean shape: certificate, content and aanleveren in one step (which also tells the administration of 60 once).
+  let first = run.lean;
   for (;;) {
     try {
+      if (first) {
+        first = false;
+        const sent = await digipoort.sendFiling({ messageId: input.messageId });
+        Object.assign(state, { kenmerk: sent.kenmerk, certificateId: sent.certificateId });
+        run.told60 = sent.notified;
+        return;
+      }
       const submitted = await digipoort.submitToDigipoort({ messageId: input.messageId });
       state.kenmerk = submitted.kenmerk;
       return;
@@ -382,6 +436,7 @@ async function awaitFinalStatus(run: FilingRun): Promise<FilingState> {
   if (!run.signals.finalStatusSeen && (state.lifecycle === null || state.lifecycle < 60)) state.lifecycle = 60;
   state.phase = 'awaiting-statuses';
   run.show();
+  if (run.lean) return awaitFinalStatusLean(run);
   await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 60 });
   const final = await condition(() => run.signals.finalStatusSeen, STATUS_WAIT);
   state.phase = 'notifying';
@@ -389,6 +444,45 @@ async function awaitFinalStatus(run: FilingRun): Promise<FilingState> {
     state.note = 'no final Digipoort status within 35 days';
     await quick.recordFilingNote({ messageId: input.messageId, level: 'F', text: state.note });
   } else if (state.lifecycle !== null) {
+    await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
+  }
+  return run.finish('done', null);
+}
+
+/**
+ * Lean shape: the filing follows its own process for a minute (2 s, 5 s, 15 s, 1 min after sending, within the hub's
+ * rate), so that a final status is seen in seconds; the hub's send/receive and its signals carry it from then on. The
+ * administration hears 60 before the final lifecycle (H3): told by the sending step, else durably here, in parallel
+ * with the follow-up; the follow-up tells the final one itself only when 60 was told before it started.
+ */
+async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
+  const { input, state } = run;
+  const told60 = run.told60;
+  const durable60 = told60 ? undefined : callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 60 });
+  let finalTold = false;
+  if (!run.signals.finalStatusSeen) {
+    let seen: FollowUpOutcome | undefined;
+    try {
+      seen = await followUp.followUpStatuses({ messageId: input.messageId, notifyFinal: told60 });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Best effort: the hub's send/receive receives every status and signals it (H9).
+    }
+    if (seen?.final) {
+      finalTold = seen.notified;
+      if (!run.signals.finalStatusSeen) {
+        Object.assign(state, { digipoortStatus: seen.code, lifecycle: seen.lifecycle });
+        run.signals.finalStatusSeen = true;
+      }
+    }
+  }
+  if (durable60) await durable60;
+  const final = run.signals.finalStatusSeen || (await condition(() => run.signals.finalStatusSeen, STATUS_WAIT));
+  state.phase = 'notifying';
+  if (!final) {
+    state.note = 'no final Digipoort status within 35 days';
+    await run.db.recordFilingNote({ messageId: input.messageId, level: 'F', text: state.note });
+  } else if (state.lifecycle !== null && !finalTold) {
     await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
   }
   return run.finish('done', null);

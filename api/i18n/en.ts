@@ -164,6 +164,8 @@ export const en: Dictionary = {
   portal_notFound: 'Not found',
   portal_notFoundText: 'There is no such filing for you.',
   portal_notPossible: 'Not possible',
+  portal_received: 'Received',
+  portal_receivedText: 'Your decision was received and is being processed. Open the filing again in a moment to see it.',
   portal_notWaiting: 'This filing is not waiting for your decision (status: {status}).',
   portal_refusedBecause: 'The decision was not taken:',
   portal_notAllowed: 'Not allowed',

@@ -162,6 +162,8 @@ export const nl = {
   portal_notFound: 'Niet gevonden',
   portal_notFoundText: 'Deze aangifte bestaat niet voor u.',
   portal_notPossible: 'Niet mogelijk',
+  portal_received: 'Ontvangen',
+  portal_receivedText: 'Uw beslissing is ontvangen en wordt verwerkt. Open de aangifte over een moment opnieuw om haar te zien.',
   portal_notWaiting: 'Deze aangifte wacht niet op uw beslissing (status: {status}).',
   portal_refusedBecause: 'De beslissing is niet verwerkt:',
   portal_notAllowed: 'Niet toegestaan',

@@ -19,8 +19,8 @@ import {
   revokePortalSession,
   type PortalNotice,
 } from '../../db/repositories/portal';
-import { decideFilingUpdate } from '../../workflows/filing';
 import { DEFAULT_LANGUAGE, isLanguage, wordsFor, type Language, type Words } from '../i18n';
+import { sendClientDecision } from '../services/decisions';
 import { hashToken } from '../plugins/auth';
 import { registerViews } from '../plugins/views';
 import type { PortalFiling } from '../services/portal-content';
@@ -172,6 +172,12 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; offThrea
     return { kind: n.kind, text: n.text };
   }
 
+  /** The decision went to the engine but its answer is late (a backlog): 202, and the page shows it once taken up. */
+  const received = (request: FastifyRequest, reply: FastifyReply, s: Session, filing: PortalFiling) => {
+    const t = wordsFor(language(request)).t;
+    return render(request, reply, 'message', { title: t.portal_received, message: t.portal_receivedText, tone: 'done', back: `/portal/filings/${filing.id}`, backText: t.portal_backToFiling }, s, 202);
+  };
+
   const notFound = (request: FastifyRequest, reply: FastifyReply, s?: Session) => {
     const t = wordsFor(language(request)).t;
     // The same page for a foreign filing as for an unknown one (nothing of the asked URL in it).
@@ -316,7 +322,9 @@ const portal: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; offThrea
         via: 'portal',
       };
       try {
-        await temporal.workflow.getHandle(filing.workflowId).executeUpdate(decideFilingUpdate, { args: [decision] });
+        // Retried under one update id when the engine is slow; then "received, being processed" (issue 10).
+        const sent = await sendClientDecision(temporal, filing.workflowId, decision);
+        if (sent.outcome === 'received') return received(request, reply, s, filing);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return notFound(request, reply, s);
         if (err instanceof WorkflowUpdateFailedError) {

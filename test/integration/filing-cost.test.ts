@@ -1,0 +1,114 @@
+import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
+import { filingWorkflowId } from '../../workflows/filing';
+import { buildTestApp } from '../helpers/api';
+import { describeCost, workflowCost } from '../helpers/filing-cost';
+import { call, callbackReceiver, createTestHub, postViaConnector, vatReturnRequest, type Api } from '../helpers/hub';
+import { addContactPerson, decideInPortal, enablePortal, formFields, portalGet, portalLogin, postDecision, waitForLifecycle } from '../helpers/portal';
+import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
+
+/**
+ * What one filing costs the engine (issue 10, item 5): a VAT return with portal approval, happy flow, to 80, with the
+ * administration's callback. Send/receive runs every 5 s (the shortest interval a hub may have), as on a deadline day.
+ * The figures are printed so that before and after can be compared; the bar is half of the ~53 state transitions
+ * the filing cost before (issue 10).
+ */
+const now = new Date();
+const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+const ENDED_MONTH = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMonth() + 1).padStart(2, '0')}`;
+const SEND_RECEIVE_EVERY_MS = 5000;
+
+describe('the cost of one filing for the engine', () => {
+  let ctx: TestContext;
+  let api: Api;
+  let callbacks: Awaited<ReturnType<typeof callbackReceiver>>;
+
+  beforeAll(async () => {
+    callbacks = await callbackReceiver();
+    ctx = await startTestContext('cost', { deps: { publicUrl: 'http://localhost:3000' } });
+    api = await buildTestApp(ctx);
+  });
+  afterAll(async () => {
+    await api?.app.close();
+    await ctx?.close();
+    await callbacks?.close();
+  });
+
+  it('a VAT return approved in the portal reaches 80 in at most half of the ~53 state transitions', async () => {
+    const hub = await createTestHub(api, { callbackUrl: callbacks.url });
+    await enablePortal(api, hub, ['vat-return']);
+    const contactId = await addContactPerson(api, hub, hub.organisationId, 'Kosten Klant', `cost.${hub.participant}@client.test`);
+    const cookie = await portalLogin(api, hub, contactId);
+    const posted = await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH));
+    expect(posted.statusCode).toBe(202);
+    const number = posted.json().number as number;
+    const { id } = await waitForLifecycle(api, hub, number, [30]);
+    const workflowId = filingWorkflowId(hub.participant, number);
+
+    const approvedAt = Date.now();
+    expect((await decideInPortal(api, cookie, id, 'approve')).statusCode).toBe(303);
+    const handle = ctx.client.workflow.getHandle(workflowId);
+    let finished = false;
+    const result = handle.result().finally(() => (finished = true));
+    let nextRun = Date.now() + SEND_RECEIVE_EVERY_MS;
+    while (!finished && Date.now() - approvedAt < 120_000) {
+      if (Date.now() >= nextRun) {
+        await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
+        nextRun = Date.now() + SEND_RECEIVE_EVERY_MS;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const state = await result;
+    const finalAfterMs = Date.now() - approvedAt;
+    expect(state).toMatchObject({ phase: 'done', lifecycle: 80 });
+    // H3: 60, then the final one, in order.
+    expect(callbacks.received.map((c) => c.body.lifecycle)).toEqual([60, 80]);
+
+    const cost = await workflowCost(ctx.client, workflowId);
+    console.log(`${describeCost('VAT return, portal approval, to 80', cost)}; approval → final ${finalAfterMs} ms`);
+    expect(cost.stateTransitions).toBeGreaterThan(0);
+    expect(cost.stateTransitions).toBeLessThanOrEqual(26);
+  }, 180_000);
+
+  it('the follow-ups of one hub stay within its rate: a poll beyond the bucket is skipped, another hub has its own', async () => {
+    const [a, b] = [await createTestHub(api), await createTestHub(api)];
+    const rate = { perSecond: 0.5, burst: 2 };
+    const taken = [];
+    for (let i = 0; i < 3; i++) taken.push(await takeFollowUpToken(ctx.pool, a.hubId, rate));
+    expect(taken).toEqual([true, true, false]);
+    expect(await takeFollowUpToken(ctx.pool, b.hubId, rate)).toBe(true);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(true);
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(false);
+    expect(await takeFollowUpToken(ctx.pool, a.hubId, { perSecond: 0, burst: 2 })).toBe(false);
+  });
+
+  // Last in this file: it stops the context's worker.
+  it('a decision the engine cannot answer in time is sent again under one update id, answered 202, and taken once when the engine is back', async () => {
+    const hub = await createTestHub(api);
+    await enablePortal(api, hub, ['vat-return']);
+    const contactId = await addContactPerson(api, hub, hub.organisationId, 'Wacht Klant', `backlog.${hub.participant}@client.test`);
+    const cookie = await portalLogin(api, hub, contactId);
+    const posted = await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH));
+    const number = posted.json().number as number;
+    const { id } = await waitForLifecycle(api, hub, number, [30]);
+    const fields = formFields((await portalGet(api, cookie, `/portal/filings/${id}`)).body);
+
+    // No worker: the workflow cannot take the update up, as under a backlog of workflow tasks.
+    await ctx.worker.stop();
+    const decided = await postDecision(api, cookie, id, { ...fields, decision: 'approve' });
+    expect(decided.statusCode).toBe(202);
+    expect(decided.body).toContain('ontvangen en wordt verwerkt');
+    expect((await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json().lifecycle).toBe(30);
+
+    const worker = await startTestWorker(ctx.config, { pool: ctx.pool, wus: ctx.wus, temporal: ctx.client, taskQueue: ctx.config.temporal.taskQueue, publicUrl: 'http://localhost:3000' });
+    try {
+      const state = await ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, number)).result();
+      expect(state).toMatchObject({ phase: 'done', lifecycle: 80 });
+      // Sent three times under one update id: one decision.
+      const { rows } = await ctx.pool.query('SELECT decision, decided_via FROM approval_decisions WHERE message_id = $1', [id]);
+      expect(rows).toEqual([{ decision: 'approved', decided_via: 'portal' }]);
+    } finally {
+      await worker.stop();
+    }
+  }, 180_000);
+});
