@@ -36,13 +36,18 @@ export async function startTestWorker(config: AppConfig, deps: ActivityDeps): Pr
     workflowBundle: { codePath: config.workflowBundlePath as string },
   });
   const running = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     connection,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
+    // Idempotent: a test that stops the context's worker itself leaves the context's close to call it again.
+    stop() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }
