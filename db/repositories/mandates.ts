@@ -363,3 +363,18 @@ export async function deleteMandateRecord(db: PoolClient, mandateId: string): Pr
   await db.query('DELETE FROM mandate_messages WHERE mandate_id = $1', [mandateId]);
   await db.query('DELETE FROM mandates WHERE id = $1', [mandateId]);
 }
+
+/** The hub's mandates, filtered, oldest first. */
+export async function listMandates(
+  db: Db,
+  hubId: string,
+  filter: { organisationId?: string; service?: string; year?: number; state?: string; certificateId?: string } = {},
+): Promise<MandateRow[]> {
+  const { rows } = await db.query<MandateRow>(
+    `SELECT * FROM mandates WHERE hub_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR service = $3)
+        AND ($4::int IS NULL OR year = $4) AND ($5::text IS NULL OR state = $5) AND ($6::uuid IS NULL OR certificate_id = $6)
+      ORDER BY created_at, id`,
+    [hubId, filter.organisationId ?? null, filter.service ?? null, filter.year ?? null, filter.state ?? null, filter.certificateId ?? null],
+  );
+  return rows;
+}
