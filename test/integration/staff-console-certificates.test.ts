@@ -167,6 +167,31 @@ describe('staff console: certificates and mandates', () => {
     expect(await count()).toBe(1);
   });
 
+  it("shows an expiring certificate's C7 proposal as a button that opens the runbook form filled in", async () => {
+    const expiring = await createTestHub(api);
+    const account = await createConsoleAccount(api, [expiring], 'accountant', 'Ruud Runbook');
+    const own = (await signIn(api, account.email, account.password)).jar;
+    const [holding] = (await call(api, 'GET', `/api/hubs/${expiring.participant}/certificates`)).json() as { id: string; label: string; kvkNumber: string }[];
+    // It expires in 50 days, and the expiry watch warned at 60 (what its activity records), before any replacement.
+    await ctx.pool.query("UPDATE certificates SET valid_to = now() + interval '50 days' WHERE id = $1", [holding.id]);
+    await ctx.pool.query(`INSERT INTO certificate_expiry_warnings (certificate_id, threshold_days, days_left, text) VALUES ($1, 60, 50, 'expires in 50 days')`, [holding.id]);
+    const before = await consoleGet(api, own, `/staff/hubs/${expiring.participant}/certificates`);
+    expect(before.body).toContain('gewaarschuwd: nog 60 dagen');
+
+    // The renewal (same KvK number) uploaded from the page: the proposal becomes RB4 with it.
+    const { pfx, passphrase } = pfxOf('holding-new');
+    const uploaded = await postMultipart(api, own, `/staff/hubs/${expiring.participant}/certificates`, { _csrf: csrfOf(before.body), label: 'Holding (nieuw)', passphrase }, { name: 'pkcs12', filename: 'holding-new.p12', content: pfx });
+    expect(uploaded.statusCode).toBe(303);
+    const renewal = ((await call(api, 'GET', `/api/hubs/${expiring.participant}/certificates`)).json() as { id: string; label: string }[]).find((c) => c.label === 'Holding (nieuw)')!;
+    const page = (await consoleGet(api, own, `/staff/hubs/${expiring.participant}/certificates`)).body;
+    expect(page).toContain(`Voorstel: draaiboek RB4, vervangen door Holding (nieuw) (KvK ${holding.kvkNumber})`);
+    const form = /<form method="get" action="([^"]+)" class="inline">([\s\S]*?)<\/form>/.exec(page);
+    expect(form?.[1]).toBe(`/staff/hubs/${expiring.participant}/runbooks/new`);
+    const fields = Object.fromEntries([...(form?.[2] ?? '').matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]));
+    expect(fields).toEqual({ kind: 'RB4', certificateId: holding.id, newCertificateId: renewal.id });
+    expect(form?.[2]).toContain('<button type="submit">Draaiboek RB4 openen</button>');
+  });
+
   it("answers 404 for another firm's certificates and mandates pages and forms", async () => {
     const page = await certificatesPage();
     const csrf = csrfOf(page.body);
