@@ -7,7 +7,7 @@ import type { Hub } from '../../db/repositories/hubs';
 import { listMandates, mandateView } from '../../db/repositories/mandates';
 import { organisationNames } from '../../db/repositories/organisations';
 import { certificateDetails } from '../services/certificates';
-import { listAwaitingAuthorisation, readMandateSettings } from '../services/mandate-authorisation';
+import { authoriseMandate, listAwaitingAuthorisation, readMandateSettings, refuseMandateAuthorisation, type StaffIdentity } from '../services/mandate-authorisation';
 import { confirmRegisterLetterName, letterNameProblems } from '../services/mandate-letter-names';
 import { loadMandate, previewMandateRequest, requestMandate, requestMandates, revokeMandate, type CollectiveRequestOutcome } from '../services/mandates';
 import type { FilingServiceDeps } from '../services/filings';
@@ -118,7 +118,7 @@ const mandatePages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
       const body: Static<typeof SingleBody> = request.body;
       try {
         if (!body.confirmLetterName) throw new ValidationError('confirmLetterName', 'confirm the letter name shown by the dry run first');
-        await requestMandate(deps, hub, { organisationId: body.organisationId, service: body.service, year: yearOf(body.year), continuing: body.continuing === 'on', confirmLetterName: body.confirmLetterName }, by(request));
+        await requestMandate(deps, hub, { organisationId: body.organisationId, service: body.service, year: yearOf(body.year), continuing: body.continuing === 'on', confirmLetterName: body.confirmLetterName }, by(request), undefined, request.account!.id);
       } catch (err) {
         return page(request, reply, { refusal: refusalOf('request', err) });
       }
@@ -167,6 +167,8 @@ const mandatePages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
           hub,
           { all: body.scope === 'all', organisationIds: body.scope === 'all' ? undefined : list(body.organisationIds), confirmLetterNames, key: { service: body.service, year: yearOf(body.year), continuing: body.continuing === 'on' } },
           by(request),
+          undefined,
+          request.account!.id,
         );
         return page(request, reply, { done: 'collective', outcome });
       } catch (err) {
@@ -207,6 +209,34 @@ const mandatePages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
       return reply.redirect(`${base(hub)}?done=revoked`, 303);
     },
   );
+
+  // C6 four eyes: a second person (another account than the requester's) authorises a held request, or refuses it.
+  const staffOf = (request: FastifyRequest): StaffIdentity => ({ name: `${request.account!.name} (staff console)`, accountId: request.account!.id });
+  for (const [action, done] of [['authorise', 'authorised'], ['refuse-authorisation', 'refused']] as const) {
+    app.post(
+      `/hubs/:participant/mandates/:id/${action}`,
+      {
+        ...hubForm,
+        schema: {
+          tags: ['staff console'],
+          summary: action === 'authorise' ? 'Authorise a held mandate request and release it (C6 four eyes)' : 'Refuse a held mandate request (C6)',
+          params: IdParams,
+          body: Type.Object({ ...Csrf }),
+        },
+      },
+      async (request, reply) => {
+        const { hub } = request.accountHub!;
+        await loadMandate(deps, hub, request.params.id);
+        try {
+          if (action === 'authorise') await authoriseMandate(deps, hub, request.params.id, staffOf(request));
+          else await refuseMandateAuthorisation(deps, hub, request.params.id, staffOf(request));
+        } catch (err) {
+          return page(request, reply, { refusal: refusalOf(`awaiting-${request.params.id}`, err) });
+        }
+        return reply.redirect(`${base(hub)}?done=${done}`, 303);
+      },
+    );
+  }
 };
 
 export default mandatePages;

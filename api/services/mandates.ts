@@ -118,7 +118,14 @@ export async function startMandateWorkflow(deps: MandateServiceDeps, hub: Hub, r
  * confirmed; refused while a runbook holds the certificate (its plan must not go stale). C6: when the hub requires
  * four eyes, the request is held until another staff token than `requestedByToken` authorises it.
  */
-export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: MandateRequestInput, requestedBy: string, requestedByToken?: string): Promise<MandateApiView> {
+export async function requestMandate(
+  deps: MandateServiceDeps,
+  hub: Hub,
+  input: MandateRequestInput,
+  requestedBy: string,
+  requestedByToken?: string,
+  requestedByAccount?: string,
+): Promise<MandateApiView> {
   const row = await inTransaction(deps.pool, async (client) => {
     await lockCertificateSetup(client, hub.id);
     const { authorisationRequired } = await mandateSettingsOf(client, hub.id);
@@ -126,6 +133,7 @@ export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: 
       ...requestOf(deps, hub, input, requestedBy),
       confirmLetterName: input.confirmLetterName ?? null,
       requestedByToken,
+      requestedByAccount,
       holdForAuthorisation: authorisationRequired,
     });
     await assertNotLockedByRunbook(client, [created.certificate_id]);
@@ -188,6 +196,7 @@ export async function requestMandates(
   input: { organisationIds?: string[]; all?: boolean; dryRun?: boolean; confirmLetterNames?: Record<string, string>; key: Omit<MandateRequestInput, 'organisationId' | 'confirmLetterName'> },
   requestedBy: string,
   requestedByToken?: string,
+  requestedByAccount?: string,
 ): Promise<CollectiveRequestOutcome> {
   if (!input.all && !input.organisationIds?.length) throw new ValidationError('organisationIds', 'name the clients, or set all');
   const ids = input.all ? (await organisationNames(deps.pool, hub.id)).map((o) => o.id) : input.organisationIds!;
@@ -201,7 +210,7 @@ export async function requestMandates(
       } else {
         // C3: the name confirmed for the certificate this client's request would be signed with.
         outcome.requested.push(
-          await requestMandate(deps, hub, { organisationId, ...input.key, confirmLetterName: input.confirmLetterNames?.[preview.certificateId] }, requestedBy, requestedByToken),
+          await requestMandate(deps, hub, { organisationId, ...input.key, confirmLetterName: input.confirmLetterNames?.[preview.certificateId] }, requestedBy, requestedByToken, requestedByAccount),
         );
       }
     } catch (err) {

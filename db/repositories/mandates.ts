@@ -48,6 +48,7 @@ export interface MandateRow {
   requested_by: string;
   /** The staff token that requested it (four eyes, C6); null for a runbook's re-request. */
   requested_by_token: string | null;
+  requested_by_account: string | null;
   /** null: no authorisation was required; awaiting: held, nothing sent (C6). */
   authorisation: MandateAuthorisation | null;
   authorisation_decided_by: string | null;
@@ -97,6 +98,8 @@ export interface MandateRequest {
   requestedBy: string;
   /** The staff token that asks (its identity decides who may authorise, C6). */
   requestedByToken?: string;
+  /** The staff console account that asks (C6, like the token). */
+  requestedByAccount?: string;
   /** C6: the hub requires a second person: the request is held until authorised. */
   holdForAuthorisation?: boolean;
   runbookId?: string;
@@ -170,14 +173,14 @@ export async function createMandateRequest(client: PoolClient, request: MandateR
   const sequence = seq[0].next;
   const { rows } = await client.query<MandateRow>(
     `INSERT INTO mandates (hub_id, organisation_id, service, year, continuing, sequence, state, certificate_id, intermediary_kvk,
-       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id, requested_by_token, authorisation)
-     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
+       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id, requested_by_token, authorisation, requested_by_account)
+     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING *`,
     [
       request.hubId, request.organisationId, resolved.service, request.year, request.continuing, sequence, resolved.certificate.id,
       resolved.certificate.kvkNumber, resolved.letterName, resolved.beconId, resolved.fiscalNumber,
       mandateWorkflowId(request.participant, request.organisationId, resolved.service, request.year, sequence),
       request.requestedBy, request.runbookId ?? null, request.replacesMandateId ?? null, request.requestedByToken ?? null,
-      request.holdForAuthorisation ? 'awaiting' : null,
+      request.holdForAuthorisation ? 'awaiting' : null, request.requestedByAccount ?? null,
     ],
   );
   await addMandateMessage(client, rows[0], 'request', resolved.beconNumber ?? undefined);

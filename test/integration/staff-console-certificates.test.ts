@@ -192,6 +192,37 @@ describe('staff console: certificates and mandates', () => {
     expect(form?.[2]).toContain('<button type="submit">Draaiboek RB4 openen</button>');
   });
 
+  it('four eyes (C6): a request held for a second person is authorised by another account, never by its requester', async () => {
+    const held = await createTestHub(api);
+    expect((await call(api, 'PUT', `/api/hubs/${held.participant}/mandate-settings`, { authorisationRequired: true })).statusCode).toBe(200);
+    await addBecon(api, held.participant, '100001', 'Kantoor 1');
+    const client = await addClient(api, held.participant, 'Garage Vooruit', { 2026: '100001' });
+    const requester = await createConsoleAccount(api, [held], 'accountant', 'Piet Aanvrager');
+    const second = await createConsoleAccount(api, [held], 'admin', 'Sara Tweede');
+    const a = (await signIn(api, requester.email, requester.password)).jar;
+    const b = (await signIn(api, second.email, second.password)).jar;
+    const base = `/staff/hubs/${held.participant}/mandates`;
+    const preview = await consolePost(api, a, `${base}/preview`, { _csrf: csrfOf((await consoleGet(api, a, base)).body), organisationId: client.organisationId, service: 'SBA', year: '2026' });
+    const requested = await consolePost(api, a, base, { _csrf: csrfOf(preview.body), organisationId: client.organisationId, service: 'SBA', year: '2026', confirmLetterName: 'AA Accountants Holding B.V.' });
+    expect(requested.statusCode).toBe(303);
+    const row = async () => (await ctx.pool.query('SELECT id, authorisation, requested_by_account, authorisation_decided_by_account FROM mandates WHERE hub_id = $1', [held.hubId])).rows[0];
+    const mandate = await row();
+    expect(mandate).toMatchObject({ authorisation: 'awaiting', requested_by_account: requester.id, authorisation_decided_by_account: null });
+
+    const own = await consoleGet(api, a, base);
+    expect(own.body).toContain(`<li data-awaiting="${mandate.id}">Garage Vooruit — SBA 2026, aangevraagd door Piet Aanvrager (staff console)`);
+    const self = await consolePost(api, a, `${base}/${mandate.id}/authorise`, { _csrf: csrfOf(own.body) });
+    expect(self.statusCode).toBe(403);
+    expect(self.body).toContain(`id="refusal-awaiting-${mandate.id}"`);
+    expect(self.body).toContain('Geweigerd door regel C6.');
+    expect((await row()).authorisation).toBe('awaiting');
+
+    const other = await consolePost(api, b, `${base}/${mandate.id}/authorise`, { _csrf: csrfOf((await consoleGet(api, b, base)).body) });
+    expect(other.statusCode).toBe(303);
+    expect(other.headers.location).toBe(`${base}?done=authorised`);
+    expect(await row()).toMatchObject({ authorisation: 'authorised', authorisation_decided_by_account: second.id });
+  });
+
   it("answers 404 for another firm's certificates and mandates pages and forms", async () => {
     const page = await certificatesPage();
     const csrf = csrfOf(page.body);
