@@ -171,7 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(administrationRoutes, { pool });
   await app.register(messageTypeRoutes, { pool });
   await app.register(connectorTokenRoutes, { pool });
-  await app.register(certificateRoutes, { pool, keyring: parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS'), temporal, taskQueue, trustRoots: deps.pkiOverheidRoots });
+  const keyring = parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS');
+  await app.register(certificateRoutes, { pool, keyring, temporal, taskQueue, trustRoots: deps.pkiOverheidRoots });
   await app.register(certificateGroupRoutes, { pool });
   await app.register(certificateSettingRoutes, { pool, clock: deps.clock });
   await app.register(beconRoutes, { pool });
@@ -205,6 +206,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps: filingDeps,
     secureCookies: deps.publicUrl.startsWith('https:'),
     keyMaterial: deps.certificateMasterKeys,
+    keyring,
+    trustRoots: deps.pkiOverheidRoots,
     sessionHours: deps.staffSessionHours,
     signInAttemptsPerMinute: deps.staffSignInAttemptsPerMinute,
   });

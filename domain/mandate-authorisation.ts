@@ -15,6 +15,14 @@ export interface AuthorisationFacts {
   authorisation: MandateAuthorisation | null;
   /** The staff token that requested it (null for a runbook's re-request). */
   requestedByToken: string | null;
+  /** The staff console account that requested it (null through the API or a runbook). */
+  requestedByAccount?: string | null;
+}
+
+/** Who decides: a staff token (the API) or a staff console account. */
+export interface Authoriser {
+  token?: string | null;
+  account?: string | null;
 }
 
 /** Only a held request, still REQUESTED, takes an authorisation decision. */
@@ -27,9 +35,17 @@ function assertAwaiting(mandate: AuthorisationFacts): void {
 }
 
 /** Four eyes: a held request is authorised by another staff identity than the one that requested it. */
-export function assertAuthorisable(mandate: AuthorisationFacts, byToken: string): void {
+export function assertAuthorisable(mandate: AuthorisationFacts, by: string | Authoriser): void {
   assertAwaiting(mandate);
-  if (mandate.requestedByToken !== null && mandate.requestedByToken === byToken) {
+  const who: Authoriser = typeof by === 'string' ? { token: by } : by;
+  if (mandate.requestedByAccount && mandate.requestedByAccount === who.account) {
+    throw new RuleViolation(
+      'C6',
+      'four eyes: a mandate request is authorised by a second person, and this account requested it; another person must authorise it (nothing was sent)',
+      'forbidden',
+    );
+  }
+  if (mandate.requestedByToken !== null && mandate.requestedByToken === who.token) {
     throw new RuleViolation(
       'C6',
       'four eyes: a mandate request is authorised by a second person, and this staff token requested it; another staff token must authorise it (nothing was sent)',

@@ -15,6 +15,11 @@ import type { FilingServiceDeps } from '../services/filings';
 import { PgSessionStore } from './session-store';
 import signInRoutes from './sign-in';
 import pageRoutes from './pages';
+// Certificates and Mandates pages (issue 9)
+import certificatePageRoutes from './certificates';
+import mandatePageRoutes from './mandates';
+import type { SealingKey } from '../../lib/sealing';
+import type { TrustRoots } from '../../integrations/pki/trust';
 
 declare module 'fastify' {
   interface Session {
@@ -44,6 +49,9 @@ export interface ConsoleOptions {
   keyMaterial: string;
   sessionHours?: number;
   signInAttemptsPerMinute?: number;
+  /** The certificate upload: the master keys it is sealed with, the PKIoverheid roots it is checked against. */
+  keyring?: SealingKey[];
+  trustRoots?: TrustRoots;
 }
 
 export interface ConsoleContext {
@@ -155,4 +163,7 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
   const context: ConsoleContext = { language, words: (request) => wordsFor(language(request)), render, requireAccount, requireAccountHub };
   await app.register(signInRoutes, { deps: opts.deps, context, secureCookies: opts.secureCookies, signInAttemptsPerMinute: opts.signInAttemptsPerMinute });
   await app.register(pageRoutes, { deps: opts.deps, context });
+  // Certificates and Mandates pages (issue 9)
+  await app.register(certificatePageRoutes, { deps: opts.deps, certificates: { keyring: opts.keyring ?? [], trustRoots: opts.trustRoots }, context });
+  await app.register(mandatePageRoutes, { deps: opts.deps, context });
 }

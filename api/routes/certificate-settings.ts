@@ -1,15 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { assertWorkCertificateChoice, letterNameOf, workCertificateOf } from '../../domain/certificates';
+import { letterNameOf } from '../../domain/certificates';
 import { RuleViolation } from '../../domain/errors';
 import { inTransaction, type Pool } from '../../db/pool';
-import { chooseCertificateFor, loadCertificateSituation, lockCertificateSetup } from '../../db/repositories/certificates';
-import { writeLog } from '../../db/repositories/communication-log';
+import { chooseCertificateFor, loadCertificateSituation } from '../../db/repositories/certificates';
 import { assertClientNotInRunbook } from '../../db/repositories/certificate-guards';
-import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
-import { assertChangeKeepsKvk, certificatesInUse } from '../services/certificate-guards';
+import { certificateSettings, setMultiCertificate, setWorkCertificate } from '../services/certificate-setup';
 
 /**
  * Which certificate signs what: several certificates on or off (C1), the work certificate (C2), an administration's
@@ -32,26 +30,16 @@ const ChoiceSchema = Type.Object({
   letterName: Type.String({ description: 'C3: the firm name on mandate letters for this client.' }),
 });
 
-const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () => Date }> = async (app, { pool, clock }) => {
+const certificateSettingRoutes: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () => Date }> = async (app, { pool, clock }) => {
   const guard = { onRequest: app.requireStaff, preHandler: app.requireHub };
   const security = [{ staffToken: [] }];
   const Params = Type.Object({ participant: Type.String() });
   const now = () => (clock ?? (() => new Date()))();
 
-  async function settings(hubId: string) {
-    const situation = await loadCertificateSituation(pool, hubId);
-    return {
-      multiCertificate: situation.multiCertificate,
-      certificateMode: situation.certificateMode,
-      workCertificateId: workCertificateOf(situation)?.id ?? null,
-      serviceProviderCertificateId: situation.certificates.find((c) => c.isServiceProvider)?.id ?? null,
-    };
-  }
-
   app.get(
     '/api/hubs/:participant/certificate-settings',
     { ...guard, schema: { tags: ['certificates'], summary: 'Certificate settings of the hub (C1, C2, C5)', security, params: Params, response: { 200: SettingsSchema } } },
-    async (request) => settings(request.hub!.id),
+    async (request) => certificateSettings(pool, request.hub!.id),
   );
 
   app.put(
@@ -69,26 +57,7 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
         response: { 200: SettingsSchema, 409: ErrorResponse },
       },
     },
-    async (request) => {
-      const hub = request.hub!;
-      await inTransaction(pool, async (db) => {
-        await lockCertificateSetup(db, hub.id);
-        // RB: the switch changes the certificate of every client on a Becon with a group; not while a runbook holds one.
-        await assertNotLockedByRunbook(db, certificatesInUse(await loadCertificateSituation(db, hub.id)));
-        if (!request.body.enabled) {
-          const { rows } = await db.query<{ number: string }>(
-            `SELECT b.number FROM becons b JOIN certificate_groups g ON g.id = b.group_id WHERE b.hub_id = $1 AND g.certificate_id IS NOT NULL ORDER BY b.number`,
-            [hub.id],
-          );
-          if (rows.length) throw new RuleViolation('C1', `Becon ${rows.map((r) => r.number).join(', ')} use(s) a group's certificate: move them with runbook RB3 before switching off`, 'conflict');
-        }
-        // RB1: switching on moves the clients of Becons with a group to that group's certificate.
-        await assertChangeKeepsKvk(db, hub.id, (draft) => (draft.multiCertificate = request.body.enabled));
-        await db.query('UPDATE hubs SET multi_certificate = $2 WHERE id = $1', [hub.id, request.body.enabled]);
-        await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, step: 'certificate', level: 'I', text: `several certificates switched ${request.body.enabled ? 'on' : 'off'} by ${request.staff?.name}` });
-      });
-      return settings(hub.id);
-    },
+    async (request) => setMultiCertificate(pool, request.hub!, request.body.enabled, request.staff?.name),
   );
 
   app.put(
@@ -106,30 +75,7 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
         response: { 200: SettingsSchema, 409: ErrorResponse, 422: ErrorResponse },
       },
     },
-    async (request) => {
-      const hub = request.hub!;
-      await inTransaction(pool, async (db) => {
-        await lockCertificateSetup(db, hub.id);
-        const situation = await loadCertificateSituation(db, hub.id);
-        await assertNotLockedByRunbook(db, [workCertificateOf(situation)?.id, request.body.certificateId]);
-        assertWorkCertificateChoice(situation, request.body.certificateId, now());
-        // RB1: every client on the work certificate gets the new one.
-        await assertChangeKeepsKvk(db, hub.id, (draft) => {
-          draft.certificates = draft.certificates.map((c) => ({ ...c, isWorkCertificate: c.id === request.body.certificateId }));
-        });
-        try {
-          await db.query('UPDATE certificates SET is_work_certificate = false WHERE hub_id = $1 AND is_work_certificate AND id <> $2', [hub.id, request.body.certificateId]);
-          await db.query('UPDATE certificates SET is_work_certificate = true WHERE id = $1 AND hub_id = $2 AND deleted_at IS NULL', [request.body.certificateId, hub.id]);
-        } catch (err) {
-          // The C2 trigger is the last line (a change the check above could not see): the same rule, not a 500.
-          const pg = err as { code?: string; message?: string };
-          if (pg.code === '23514' && pg.message?.startsWith('C2')) throw new RuleViolation('C2', pg.message.replace(/^C2: /, ''), 'invalid');
-          throw err;
-        }
-        await writeLog(db, { hubId: hub.id, environment: hub.environmentCode, step: 'certificate', level: 'I', text: `work certificate ${request.body.certificateId} decided by ${request.staff?.name}` });
-      });
-      return settings(hub.id);
-    },
+    async (request) => setWorkCertificate(pool, request.hub!, request.body.certificateId, request.staff?.name, now()),
   );
 
   app.put(
@@ -217,4 +163,4 @@ const certificateSettings: FastifyPluginAsyncTypebox<{ pool: Pool; clock?: () =>
   );
 };
 
-export default certificateSettings;
+export default certificateSettingRoutes;

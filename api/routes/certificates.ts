@@ -2,22 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import { assertDeletable, daysUntil, workCertificateOf } from '../../domain/certificates';
-import { RuleViolation, ValidationError } from '../../domain/errors';
+import { assertDeletable } from '../../domain/certificates';
 import { inTransaction, type Pool } from '../../db/pool';
 import { refreshExpiryProposals } from '../../db/repositories/certificate-expiry';
-import { certificateUsers, loadCertificateSituation, lockCertificateSetup } from '../../db/repositories/certificates';
+import { certificateUsers, lockCertificateSetup } from '../../db/repositories/certificates';
 import { writeLog } from '../../db/repositories/communication-log';
 import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
-import { certificateMetadata, deleteCertificate, storeCertificate, toStoredCertificate, type StoredCertificate } from '../../integrations/pki/certificate-store';
-import { CertificateError, openPkcs12, type OpenedCertificate } from '../../integrations/pki/pkcs12';
+import { deleteCertificate } from '../../integrations/pki/certificate-store';
 import type { TrustRoots } from '../../integrations/pki/trust';
 import type { SealingKey } from '../../lib/sealing';
 import { certificateExpiryScheduleId, certificateExpiryWatch, type CertificateExpiryInput } from '../../workflows/certificate-expiry';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
-import { assertChangeKeepsKvk } from '../services/certificate-guards';
-import { ensureCertificateExpirySchedule } from '../services/schedules';
+import { certificateDetail, certificateDetails, installCertificate } from '../services/certificates';
 
 const NamedCertificate = Type.Object({ id: Type.String(), label: Type.String(), kvkNumber: Type.Union([Type.String(), Type.Null()]), validTo: Type.String({ format: 'date-time' }) });
 
@@ -66,77 +63,6 @@ export const CertificateSchema = Type.Object({
   ),
 });
 
-/** The certificate with its C1/C3/C5/C7 details: group, letter name, expiry warnings. */
-async function detailed(pool: Pool, hubId: string, id?: string) {
-  const { rows } = await pool.query(
-    // The metadata only: never the sealed PKCS#12.
-    `SELECT c.id, c.hub_id, c.label, c.is_work_certificate, c.subject, c.subject_serial_number, c.kvk_number, c.organisation_name, c.issuer,
-            c.serial_number, c.fingerprint256, c.valid_from, c.valid_to, c.letter_name, c.is_service_provider, c.installed_at, g.name AS group_name,
-            coalesce((SELECT json_agg(json_build_object('thresholdDays', w.threshold_days, 'warnedAt', w.warned_at, 'proposal', w.proposal, 'text', w.text)
-                        ORDER BY w.threshold_days DESC) FROM certificate_expiry_warnings w WHERE w.certificate_id = c.id), '[]') AS warnings,
-            p.proposal AS current_proposal, p.text AS current_text, p.computed_at AS current_computed_at,
-            r.id AS replacement_id, r.label AS replacement_label, r.kvk_number AS replacement_kvk, r.valid_to AS replacement_valid_to
-       FROM certificates c LEFT JOIN certificate_groups g ON g.certificate_id = c.id
-       LEFT JOIN certificate_expiry_proposals p ON p.certificate_id = c.id LEFT JOIN certificates r ON r.id = p.replacement_certificate_id
-      WHERE c.hub_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.created_at`,
-    [hubId, id ?? null],
-  );
-  return rows.map((r) => ({
-    ...view(toStoredCertificate(r)),
-    letterName: r.letter_name ?? r.organisation_name ?? r.label,
-    isServiceProvider: r.is_service_provider as boolean,
-    groupName: (r.group_name as string | null) ?? null,
-    installedAt: (r.installed_at as Date | null)?.toISOString() ?? null,
-    expiry: {
-      daysLeft: daysUntil((r.valid_to as Date).toISOString(), new Date()),
-      warnings: (r.warnings as { thresholdDays: number; warnedAt: string; proposal: 'RB4' | 'RB5' | null; text: string }[]).map((w) => ({
-        ...w,
-        warnedAt: new Date(w.warnedAt).toISOString(),
-      })),
-      current: r.current_text
-        ? {
-            proposal: (r.current_proposal as 'RB4' | 'RB5' | null) ?? null,
-            replacement: r.replacement_id
-              ? { id: r.replacement_id as string, label: r.replacement_label as string, kvkNumber: (r.replacement_kvk as string | null) ?? null, validTo: (r.replacement_valid_to as Date).toISOString() }
-              : null,
-            text: r.current_text as string,
-            computedAt: (r.current_computed_at as Date).toISOString(),
-          }
-        : null,
-    },
-  }));
-}
-
-const view = (c: StoredCertificate) => ({
-  id: c.id,
-  label: c.label,
-  isWorkCertificate: c.isWorkCertificate,
-  subject: c.subject,
-  subjectSerialNumber: c.subjectSerialNumber,
-  kvkNumber: c.kvkNumber,
-  organisationName: c.organisationName,
-  issuer: c.issuer,
-  serialNumber: c.serialNumber,
-  fingerprint256: c.fingerprint256,
-  validFrom: c.validFrom,
-  validTo: c.validTo,
-});
-
-/** Opens the upload with its passphrase and checks its chain against the configured PKIoverheid roots. */
-function openUpload(pfx: Buffer, passphrase: string, trustRoots: TrustRoots | undefined): OpenedCertificate {
-  if (!trustRoots) {
-    throw new HttpError(503, 'no PKIoverheid roots are configured (PKIOVERHEID_ROOTS_FILE): an uploaded certificate cannot be checked, so none is accepted');
-  }
-  try {
-    const opened = openPkcs12(pfx, passphrase);
-    trustRoots.assertTrusted(opened);
-    return opened;
-  } catch (err) {
-    if (err instanceof CertificateError) throw new ValidationError('pkcs12', err.message);
-    throw err;
-  }
-}
-
 const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[]; temporal?: Client; taskQueue?: string; trustRoots?: TrustRoots }> = async (
   app,
   { pool, keyring, temporal, taskQueue, trustRoots },
@@ -170,64 +96,9 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       },
     },
     async (request, reply) => {
-      const hub = request.hub!;
-      const pfx = Buffer.from(request.body.pkcs12, 'base64');
-      if (request.body.serviceProvider && request.body.workCertificate) {
-        throw new RuleViolation('C5', "a service provider's certificate cannot be the work certificate", 'invalid');
-      }
-      const opened = openUpload(pfx, request.body.passphrase, trustRoots);
-      try {
-        const stored = await inTransaction(pool, async (client) => {
-          await lockCertificateSetup(client, hub.id);
-          if (request.body.workCertificate) {
-            // The work certificate changes: RB while a runbook holds the current one; RB1 when its clients' open
-            // mandates would move to another KvK number.
-            await assertNotLockedByRunbook(client, [workCertificateOf(await loadCertificateSituation(client, hub.id))?.id]);
-            const metadata = certificateMetadata(opened.certificate);
-            await assertChangeKeepsKvk(client, hub.id, (draft) => {
-              draft.certificates = [
-                ...draft.certificates.map((c) => ({ ...c, isWorkCertificate: false })),
-                { id: 'uploaded', label: request.body.label, isWorkCertificate: true, isServiceProvider: false, kvkNumber: metadata.kvkNumber, organisationName: metadata.organisationName, letterName: request.body.letterName ?? null, validFrom: metadata.validFrom, validTo: metadata.validTo },
-              ];
-            });
-            await client.query('UPDATE certificates SET is_work_certificate = false WHERE hub_id = $1 AND is_work_certificate', [hub.id]);
-          }
-          const created = await storeCertificate(client, keyring, {
-            hubId: hub.id,
-            label: request.body.label,
-            pfx,
-            passphrase: request.body.passphrase,
-            isWorkCertificate: request.body.workCertificate ?? false,
-            opened,
-          });
-          if (request.body.letterName || request.body.serviceProvider) {
-            const { rowCount } = await client.query(
-              `UPDATE certificates SET letter_name = $2, is_service_provider = $3 WHERE id = $1
-                 AND NOT ($3 AND EXISTS (SELECT 1 FROM certificates o WHERE o.hub_id = $4 AND o.is_service_provider AND o.deleted_at IS NULL))`,
-              [created.id, request.body.letterName ?? null, request.body.serviceProvider ?? false, hub.id],
-            );
-            if (!rowCount) throw new RuleViolation('C5', "a service provider's certificate is already installed in this hub: delete it first", 'conflict');
-          }
-          await writeLog(client, {
-            hubId: hub.id,
-            environment: hub.environmentCode,
-            step: 'certificate',
-            level: 'I',
-            text: `certificate "${created.label}" installed (${created.subjectSerialNumber}, valid to ${created.validTo}) by ${request.staff?.name}${created.isWorkCertificate ? ' as work certificate' : ''}`,
-          });
-          // C7: an expiring certificate's proposal may now be this one (a same-KvK replacement is preferred).
-          await refreshExpiryProposals(client, hub, new Date());
-          return created;
-        });
-        // C7: the hub's expiry watch exists as soon as it has a certificate.
-        if (temporal && taskQueue) await ensureCertificateExpirySchedule(temporal, taskQueue, hub);
-        const [details] = await detailed(pool, hub.id, stored.id);
-        return reply.status(201).send(details);
-      } catch (err) {
-        if (err instanceof CertificateError) throw new ValidationError('pkcs12', err.message);
-        if ((err as { code?: string }).code === '23505') throw new ValidationError('pkcs12', 'this certificate is already installed in this hub');
-        throw err;
-      }
+      const { pkcs12, ...fields } = request.body;
+      const details = await installCertificate({ pool, keyring, trustRoots, temporal, taskQueue }, request.hub!, { ...fields, pfx: Buffer.from(pkcs12, 'base64') }, request.staff?.name);
+      return reply.status(201).send(details);
     },
   );
 
@@ -290,7 +161,7 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
   app.get(
     '/api/hubs/:participant/certificates',
     { ...guard, schema: { tags: ['certificates'], summary: 'List certificates (metadata only)', security, params: Type.Object({ participant: Type.String() }), response: { 200: Type.Array(CertificateSchema) } } },
-    async (request) => detailed(pool, request.hub!.id),
+    async (request) => certificateDetails(pool, request.hub!.id),
   );
 
   const IdParams = Type.Object({ participant: Type.String(), id: Type.String({ format: 'uuid' }) });
@@ -301,11 +172,7 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
       ...guard,
       schema: { tags: ['certificates'], summary: 'Read a certificate: metadata, group, letter name (C3), expiry warnings (C7)', security, params: IdParams, response: { 200: CertificateSchema, 404: ErrorResponse } },
     },
-    async (request) => {
-      const [found] = await detailed(pool, request.hub!.id, request.params.id);
-      if (!found) throw new HttpError(404, `no certificate ${request.params.id}`);
-      return found;
-    },
+    async (request) => certificateDetail(pool, request.hub!, request.params.id),
   );
 
   app.patch(
@@ -330,7 +197,7 @@ const certificates: FastifyPluginAsyncTypebox<{ pool: Pool; keyring: SealingKey[
         const { rowCount } = await db.query('UPDATE certificates SET letter_name = $3 WHERE id = $1 AND hub_id = $2 AND deleted_at IS NULL', [request.params.id, hub.id, request.body.letterName]);
         if (!rowCount) throw new HttpError(404, `no certificate ${request.params.id}`);
       });
-      return (await detailed(pool, hub.id, request.params.id))[0];
+      return (await certificateDetails(pool, hub.id, request.params.id))[0];
     },
   );
 

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RuleViolation, ValidationError } from '../../domain/errors';
-import { mandateView, messagesOf, type MandateRow } from '../../db/repositories/mandates';
+import { listMandates, mandateView, messagesOf, type MandateRow } from '../../db/repositories/mandates';
 import { ErrorResponse } from '../schemas/common';
 import {
   activateMandate,
@@ -10,10 +9,10 @@ import {
   loadMandate,
   previewMandateRequest,
   requestMandate,
+  requestMandates,
   resolveMandate,
   revokeMandate,
   revokeMandates,
-  type MandatePreview,
   type MandateServiceDeps,
 } from '../services/mandates';
 
@@ -125,13 +124,7 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
       },
     },
     async (request) => {
-      const q = request.query;
-      const { rows } = await pool.query<MandateRow>(
-        `SELECT * FROM mandates WHERE hub_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR service = $3)
-            AND ($4::int IS NULL OR year = $4) AND ($5::text IS NULL OR state = $5) AND ($6::uuid IS NULL OR certificate_id = $6)
-          ORDER BY created_at, id`,
-        [request.hub!.id, q.organisationId ?? null, q.service ?? null, q.year ?? null, q.state ?? null, q.certificateId ?? null],
-      );
+      const rows = await listMandates(pool, request.hub!.id, request.query);
       return Promise.all(rows.map(full));
     },
   );
@@ -190,33 +183,9 @@ const mandates: FastifyPluginAsyncTypebox<{ deps: MandateServiceDeps }> = async 
       },
     },
     async (request, reply) => {
-      const hub = request.hub!;
       const { organisationIds, all, dryRun, confirmLetterNames, ...key } = request.body;
-      if (!all && !organisationIds?.length) throw new ValidationError('organisationIds', 'name the clients, or set all');
-      const ids = all ? (await pool.query<{ id: string }>('SELECT id FROM organisations WHERE hub_id = $1 ORDER BY name, id', [hub.id])).rows.map((r) => r.id) : organisationIds!;
-      const requested: unknown[] = [];
-      const refused: { organisationId: string; rule: string | null; message: string }[] = [];
-      const toConfirm: Record<string, string> = {};
-      for (const organisationId of ids) {
-        try {
-          if (dryRun) {
-            const preview: MandatePreview = await previewMandateRequest(deps, hub, { organisationId, ...key });
-            toConfirm[preview.certificateId] = preview.letterName;
-            requested.push(preview);
-          } else {
-            // C3: the name confirmed for the certificate this client's request would be signed with.
-            const { certificateId } = await previewMandateRequest(deps, hub, { organisationId, ...key });
-            requested.push(
-              await requestMandate(deps, hub, { organisationId, ...key, confirmLetterName: confirmLetterNames?.[certificateId] }, actor(request.staff?.name), request.staff?.tokenId),
-            );
-          }
-        } catch (err) {
-          if (err instanceof RuleViolation) refused.push({ organisationId, rule: err.rule, message: err.message });
-          else if (err instanceof ValidationError) refused.push({ organisationId, rule: null, message: err.message });
-          else throw err;
-        }
-      }
-      return reply.status(202).send({ requested: requested as never[], refused, ...(dryRun ? { confirmLetterNames: toConfirm } : {}) });
+      const outcome = await requestMandates(deps, request.hub!, { organisationIds, all, dryRun, confirmLetterNames, key }, actor(request.staff?.name), request.staff?.tokenId);
+      return reply.status(202).send({ requested: outcome.requested as never[], refused: outcome.refused, ...(dryRun ? { confirmLetterNames: outcome.confirmLetterNames } : {}) });
     },
   );
 

@@ -16,7 +16,10 @@ import type { CollectiveOutcome, MandateServiceDeps } from './mandates';
  */
 export interface StaffIdentity {
   name: string;
-  tokenId: string;
+  /** The staff token (API); a console account has none. */
+  tokenId?: string;
+  /** The staff console account. */
+  accountId?: string;
 }
 
 export async function readMandateSettings(deps: MandateServiceDeps, hub: Hub): Promise<MandateSettings> {
@@ -48,7 +51,7 @@ async function view(deps: MandateServiceDeps, row: MandateRow): Promise<MandateA
 /** Authorises a held request (another staff token than the requester's) and releases it: its workflow sends it. */
 export async function authoriseMandate(deps: MandateServiceDeps, hub: Hub, id: string, staff: StaffIdentity): Promise<MandateApiView> {
   const by = `staff ${staff.name}`;
-  const row = await inTransaction(deps.pool, (db) => decideAuthorisation(db, hub.id, id, { decision: 'authorise', by, byToken: staff.tokenId }));
+  const row = await inTransaction(deps.pool, (db) => decideAuthorisation(db, hub.id, id, { decision: 'authorise', by, byToken: staff.tokenId, byAccount: staff.accountId }));
   if (!row) throw new HttpError(404, `no mandate ${id}`);
   const input: MandateInput = { mandateId: row.id, participant: hub.participantNumber };
   await deps.temporal.workflow.signalWithStart(mandate, {
@@ -64,7 +67,7 @@ export async function authoriseMandate(deps: MandateServiceDeps, hub: Hub, id: s
 /** Refuses a held request: REJECTED, nothing sent; its workflow (if it runs) ends. */
 export async function refuseMandateAuthorisation(deps: MandateServiceDeps, hub: Hub, id: string, staff: StaffIdentity, reason?: string): Promise<MandateApiView> {
   const by = `staff ${staff.name}`;
-  const row = await inTransaction(deps.pool, (db) => decideAuthorisation(db, hub.id, id, { decision: 'refuse', by, byToken: staff.tokenId, reason }));
+  const row = await inTransaction(deps.pool, (db) => decideAuthorisation(db, hub.id, id, { decision: 'refuse', by, byToken: staff.tokenId, byAccount: staff.accountId, reason }));
   if (!row) throw new HttpError(404, `no mandate ${id}`);
   try {
     await deps.temporal.workflow.getHandle(row.workflow_id).signal(mandateAuthorisationSignal, { decision: 'refused', by });

@@ -33,6 +33,7 @@ import {
   type MandateSelection,
 } from '../../db/repositories/mandates';
 import { mandateSettingsOf } from '../../db/repositories/mandate-authorisation';
+import { organisationNames } from '../../db/repositories/organisations';
 import {
   activateMandateUpdate,
   checkMandateSignal,
@@ -117,7 +118,14 @@ export async function startMandateWorkflow(deps: MandateServiceDeps, hub: Hub, r
  * confirmed; refused while a runbook holds the certificate (its plan must not go stale). C6: when the hub requires
  * four eyes, the request is held until another staff token than `requestedByToken` authorises it.
  */
-export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: MandateRequestInput, requestedBy: string, requestedByToken?: string): Promise<MandateApiView> {
+export async function requestMandate(
+  deps: MandateServiceDeps,
+  hub: Hub,
+  input: MandateRequestInput,
+  requestedBy: string,
+  requestedByToken?: string,
+  requestedByAccount?: string,
+): Promise<MandateApiView> {
   const row = await inTransaction(deps.pool, async (client) => {
     await lockCertificateSetup(client, hub.id);
     const { authorisationRequired } = await mandateSettingsOf(client, hub.id);
@@ -125,6 +133,7 @@ export async function requestMandate(deps: MandateServiceDeps, hub: Hub, input: 
       ...requestOf(deps, hub, input, requestedBy),
       confirmLetterName: input.confirmLetterName ?? null,
       requestedByToken,
+      requestedByAccount,
       holdForAuthorisation: authorisationRequired,
     });
     await assertNotLockedByRunbook(client, [created.certificate_id]);
@@ -166,6 +175,51 @@ async function settleFailedStart(deps: MandateServiceDeps, row: MandateRow, err:
     if (rowCount) await db.query(`UPDATE mandate_messages SET delivery_state = 'failed', outcome_reason = 'not sent: its workflow could not be started' WHERE mandate_id = $1 AND delivery_state = 'ready'`, [row.id]);
   });
   throw err;
+}
+
+/** What a collective request answers: per client its mandate (or, dry run, its preview), and each refusal's rule. */
+export interface CollectiveRequestOutcome {
+  requested: (MandateApiView | MandatePreview)[];
+  refused: { organisationId: string; rule: string | null; message: string }[];
+  /** Dry run: per certificate id, the letter name to confirm (C3). */
+  confirmLetterNames: Record<string, string>;
+}
+
+/**
+ * Mandates for many clients at once (the listed ones, or `all` clients of the hub). Each refusal names its rule; the
+ * others go ahead. A dry run previews each (certificate, letter name, C3) and answers the names to confirm per
+ * certificate; the request itself needs, per certificate, the name confirmed (C3 refuses a client without it).
+ */
+export async function requestMandates(
+  deps: MandateServiceDeps,
+  hub: Hub,
+  input: { organisationIds?: string[]; all?: boolean; dryRun?: boolean; confirmLetterNames?: Record<string, string>; key: Omit<MandateRequestInput, 'organisationId' | 'confirmLetterName'> },
+  requestedBy: string,
+  requestedByToken?: string,
+  requestedByAccount?: string,
+): Promise<CollectiveRequestOutcome> {
+  if (!input.all && !input.organisationIds?.length) throw new ValidationError('organisationIds', 'name the clients, or set all');
+  const ids = input.all ? (await organisationNames(deps.pool, hub.id)).map((o) => o.id) : input.organisationIds!;
+  const outcome: CollectiveRequestOutcome = { requested: [], refused: [], confirmLetterNames: {} };
+  for (const organisationId of ids) {
+    try {
+      const preview = await previewMandateRequest(deps, hub, { organisationId, ...input.key });
+      if (input.dryRun) {
+        outcome.confirmLetterNames[preview.certificateId] = preview.letterName;
+        outcome.requested.push(preview);
+      } else {
+        // C3: the name confirmed for the certificate this client's request would be signed with.
+        outcome.requested.push(
+          await requestMandate(deps, hub, { organisationId, ...input.key, confirmLetterName: input.confirmLetterNames?.[preview.certificateId] }, requestedBy, requestedByToken, requestedByAccount),
+        );
+      }
+    } catch (err) {
+      if (err instanceof RuleViolation) outcome.refused.push({ organisationId, rule: err.rule, message: err.message });
+      else if (err instanceof ValidationError) outcome.refused.push({ organisationId, rule: null, message: err.message });
+      else throw err;
+    }
+  }
+  return outcome;
 }
 
 export async function loadMandate(deps: MandateServiceDeps, hub: Hub, id: string): Promise<MandateRow> {

@@ -155,3 +155,23 @@ export async function certificateUsers(db: Db, certificateId: string): Promise<C
     runbooks: runbooks.map((r) => r.runbook_id),
   };
 }
+
+/**
+ * The hub's certificates (or one) with their group, letter name, expiry warnings and current C7 proposal, for lists:
+ * the metadata only, never the sealed PKCS#12.
+ */
+export async function certificateDetailRows(db: Db, hubId: string, id?: string): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT c.id, c.hub_id, c.label, c.is_work_certificate, c.subject, c.subject_serial_number, c.kvk_number, c.organisation_name, c.issuer,
+            c.serial_number, c.fingerprint256, c.valid_from, c.valid_to, c.letter_name, c.is_service_provider, c.installed_at, g.name AS group_name,
+            coalesce((SELECT json_agg(json_build_object('thresholdDays', w.threshold_days, 'warnedAt', w.warned_at, 'proposal', w.proposal, 'text', w.text)
+                        ORDER BY w.threshold_days DESC) FROM certificate_expiry_warnings w WHERE w.certificate_id = c.id), '[]') AS warnings,
+            p.proposal AS current_proposal, p.text AS current_text, p.computed_at AS current_computed_at,
+            r.id AS replacement_id, r.label AS replacement_label, r.kvk_number AS replacement_kvk, r.valid_to AS replacement_valid_to
+       FROM certificates c LEFT JOIN certificate_groups g ON g.certificate_id = c.id
+       LEFT JOIN certificate_expiry_proposals p ON p.certificate_id = c.id LEFT JOIN certificates r ON r.id = p.replacement_certificate_id
+      WHERE c.hub_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.created_at`,
+    [hubId, id ?? null],
+  );
+  return rows;
+}

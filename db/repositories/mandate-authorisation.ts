@@ -24,11 +24,13 @@ export async function setMandateSettings(db: Db, hubId: string, settings: Mandat
 export interface AuthorisationDecision {
   decision: 'authorise' | 'refuse';
   by: string;
-  byToken: string;
+  /** The staff token (API) or the console account that decides. */
+  byToken?: string;
+  byAccount?: string;
   reason?: string;
 }
 
-const factsOf = (m: MandateRow) => ({ state: m.state, authorisation: m.authorisation, requestedByToken: m.requested_by_token });
+const factsOf = (m: MandateRow) => ({ state: m.state, authorisation: m.authorisation, requestedByToken: m.requested_by_token, requestedByAccount: m.requested_by_account });
 
 /**
  * The second person's decision, on the record first (the mandate's workflow follows it): authorised releases the
@@ -38,7 +40,7 @@ const factsOf = (m: MandateRow) => ({ state: m.state, authorisation: m.authorisa
 export async function decideAuthorisation(db: PoolClient, hubId: string, mandateId: string, decision: AuthorisationDecision): Promise<MandateRow | undefined> {
   const m = await mandateById(db, mandateId, true);
   if (!m || m.hub_id !== hubId) return undefined;
-  if (decision.decision === 'authorise') assertAuthorisable(factsOf(m), decision.byToken);
+  if (decision.decision === 'authorise') assertAuthorisable(factsOf(m), { token: decision.byToken ?? null, account: decision.byAccount ?? null });
   else assertAuthorisationRefusable(factsOf(m));
   const request = currentMessage(await messagesOf(db, mandateId), 'request');
   // A held request is never handed to Digipoort; anything else means the record and the rule disagree.
@@ -51,9 +53,10 @@ export async function decideAuthorisation(db: PoolClient, hubId: string, mandate
             authorisation_reason = $5,
             state = CASE WHEN $6 THEN state ELSE 'REJECTED' END,
             reason = CASE WHEN $6 THEN reason ELSE $7 END,
-            state_changed_at = CASE WHEN $6 THEN state_changed_at ELSE now() END
+            state_changed_at = CASE WHEN $6 THEN state_changed_at ELSE now() END,
+            authorisation_decided_by_account = $8
       WHERE id = $1 RETURNING *`,
-    [mandateId, authorised ? 'authorised' : 'refused', decision.by, decision.byToken, decision.reason ?? null, authorised, refusedAuthorisationReason(decision.by, decision.reason)],
+    [mandateId, authorised ? 'authorised' : 'refused', decision.by, decision.byToken ?? null, decision.reason ?? null, authorised, refusedAuthorisationReason(decision.by, decision.reason), decision.byAccount ?? null],
   );
   if (!authorised && request) {
     await db.query(`UPDATE mandate_messages SET delivery_state = 'failed', outcome_reason = 'not sent: its authorisation was refused' WHERE id = $1`, [request.id]);

@@ -48,6 +48,7 @@ export interface MandateRow {
   requested_by: string;
   /** The staff token that requested it (four eyes, C6); null for a runbook's re-request. */
   requested_by_token: string | null;
+  requested_by_account: string | null;
   /** null: no authorisation was required; awaiting: held, nothing sent (C6). */
   authorisation: MandateAuthorisation | null;
   authorisation_decided_by: string | null;
@@ -97,6 +98,8 @@ export interface MandateRequest {
   requestedBy: string;
   /** The staff token that asks (its identity decides who may authorise, C6). */
   requestedByToken?: string;
+  /** The staff console account that asks (C6, like the token). */
+  requestedByAccount?: string;
   /** C6: the hub requires a second person: the request is held until authorised. */
   holdForAuthorisation?: boolean;
   runbookId?: string;
@@ -170,14 +173,14 @@ export async function createMandateRequest(client: PoolClient, request: MandateR
   const sequence = seq[0].next;
   const { rows } = await client.query<MandateRow>(
     `INSERT INTO mandates (hub_id, organisation_id, service, year, continuing, sequence, state, certificate_id, intermediary_kvk,
-       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id, requested_by_token, authorisation)
-     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
+       letter_name, becon_id, fiscal_number, workflow_id, requested_by, runbook_id, replaces_mandate_id, requested_by_token, authorisation, requested_by_account)
+     VALUES ($1,$2,$3,$4,$5,$6,'REQUESTED',$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING *`,
     [
       request.hubId, request.organisationId, resolved.service, request.year, request.continuing, sequence, resolved.certificate.id,
       resolved.certificate.kvkNumber, resolved.letterName, resolved.beconId, resolved.fiscalNumber,
       mandateWorkflowId(request.participant, request.organisationId, resolved.service, request.year, sequence),
       request.requestedBy, request.runbookId ?? null, request.replacesMandateId ?? null, request.requestedByToken ?? null,
-      request.holdForAuthorisation ? 'awaiting' : null,
+      request.holdForAuthorisation ? 'awaiting' : null, request.requestedByAccount ?? null,
     ],
   );
   await addMandateMessage(client, rows[0], 'request', resolved.beconNumber ?? undefined);
@@ -362,4 +365,19 @@ export async function deleteMandateRecord(db: PoolClient, mandateId: string): Pr
   await db.query('UPDATE mandates SET replaces_mandate_id = NULL WHERE replaces_mandate_id = $1', [mandateId]);
   await db.query('DELETE FROM mandate_messages WHERE mandate_id = $1', [mandateId]);
   await db.query('DELETE FROM mandates WHERE id = $1', [mandateId]);
+}
+
+/** The hub's mandates, filtered, oldest first. */
+export async function listMandates(
+  db: Db,
+  hubId: string,
+  filter: { organisationId?: string; service?: string; year?: number; state?: string; certificateId?: string } = {},
+): Promise<MandateRow[]> {
+  const { rows } = await db.query<MandateRow>(
+    `SELECT * FROM mandates WHERE hub_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR service = $3)
+        AND ($4::int IS NULL OR year = $4) AND ($5::text IS NULL OR state = $5) AND ($6::uuid IS NULL OR certificate_id = $6)
+      ORDER BY created_at, id`,
+    [hubId, filter.organisationId ?? null, filter.service ?? null, filter.year ?? null, filter.state ?? null, filter.certificateId ?? null],
+  );
+  return rows;
 }
