@@ -16,6 +16,7 @@ import type { FilingServiceDeps } from '../services/filings';
 import { PgSessionStore } from './session-store';
 import signInRoutes from './sign-in';
 import pageRoutes from './pages';
+import needsActionRoutes from './needs-action';
 
 declare module 'fastify' {
   interface Session {
@@ -161,4 +162,5 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
   const context: ConsoleContext = { language, words: (request) => wordsFor(language(request)), render, requireAccount, requireAccountHub };
   await app.register(signInRoutes, { deps: opts.deps, context, secureCookies: opts.secureCookies, signInAttemptsPerMinute: opts.signInAttemptsPerMinute });
   await app.register(pageRoutes, { deps: opts.deps, context });
+  await app.register(needsActionRoutes, { deps: opts.deps, context });
 }
