@@ -201,7 +201,7 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         resettable,
         ...actions,
         log: log.map((l) => ({ ...l, ...translateLog(l, context.words(request)) })),
-        done: (INBOX_DONE as readonly string[]).includes(request.query.done ?? '') ? request.query.done : undefined,
+        done: request.query.done !== 'resolved' && (INBOX_DONE as readonly string[]).includes(request.query.done ?? '') ? request.query.done : undefined,
       });
     },
   );

@@ -152,7 +152,6 @@ export const en: Dictionary = {
   refusal_route_A5: 'the chosen hub has no client with the number in this filing. Nothing was changed.',
   refusal_automatic_H12: 'the system does not find exactly one of your hubs with a client with this number; choose a hub yourself. Nothing was changed.',
   kenmerkRequired: 'Enter the kenmerk of the Digipoort process you want to adopt.',
-  done_resolved: 'ONB message {number} is resolved.',
   done_routed: 'The held message was routed as message {number}.',
   done_adopted: 'The Digipoort process was adopted for message {number}.',
   done_resend: 'Message {number} is sent again.',

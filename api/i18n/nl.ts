@@ -150,7 +150,6 @@ export const nl = {
   refusal_route_A5: 'de gekozen hub heeft geen cliënt met het nummer uit deze aangifte. Er is niets gewijzigd.',
   refusal_automatic_H12: 'het systeem vindt niet precies één van uw hubs met een cliënt met dit nummer; kies zelf een hub. Er is niets gewijzigd.',
   kenmerkRequired: 'Vul het kenmerk in van het Digipoort-proces dat u wilt overnemen.',
-  done_resolved: 'ONB-bericht {number} is opgelost.',
   done_routed: 'Het vastgehouden bericht is doorgestuurd als bericht {number}.',
   done_adopted: 'Het Digipoort-proces is overgenomen voor bericht {number}.',
   done_resend: 'Bericht {number} wordt opnieuw verstuurd.',
