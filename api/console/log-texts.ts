@@ -33,6 +33,16 @@ const PATTERNS: LogPattern[] = [
   { key: 'log_refusedByAuthority', pattern: /^lifecycle (?<from>\d+|null) → 90 \(Digipoort (?<code>\d+)\): rejected by (?<authority>KvK|the tax authority)(?: \((?<reason>.*)\))?; final, a new filing must be created and submitted$/s },
   { key: 'log_lifecycle', pattern: /^lifecycle (?<from>\d+|null) → (?<to>\d+) \(Digipoort (?<code>\d+)\)$/ },
   { key: 'log_callbackDelivered', pattern: /^status (?<lifecycle>\d+) delivered to the administration$/ },
+  { key: 'log_portalSent', pattern: /^10: sent to the portal$/ },
+  { key: 'log_portalProcessed', pattern: /^20: processed in the portal$/ },
+  { key: 'log_portalOffered', pattern: /^30: offered to the client for review \(due (?<due>\S+)\)$/ },
+  { key: 'log_submittedSent', pattern: /^sent: kenmerk (?<kenmerk>\S+), received by Digipoort at (?<at>\S+)$/ },
+  { key: 'log_submittedAlready', pattern: /^already-sent: kenmerk (?<kenmerk>\S+), received by Digipoort at (?<at>\S+)$/ },
+  { key: 'log_submittedAdopted', pattern: /^adopted: kenmerk (?<kenmerk>\S+), received by Digipoort at (?<at>\S+)$/ },
+  { key: 'log_escalatedNoEmail', pattern: /^escalated to the accountant \(no accountant e-mail set for the hub\): not approved (?<days>\d+) day\(s\) before the due date (?<due>\S+)$/ },
+  { key: 'log_escalated', pattern: /^escalated to the accountant \((?<to>[^)]+)\): not approved (?<days>\d+) day\(s\) before the due date (?<due>\S+)$/ },
+  { key: 'log_adoptedAccounts', pattern: /^K3: annual accounts adopted by (?<by>.+) \(adopted on (?<date>\S+)\); awaiting the final approval$/ },
+  { key: 'log_adoptedConfirmed', pattern: /^K3: annual accounts adopted, confirmed by (?<by>.+); awaiting the final approval$/ },
   { key: 'log_onbResolved', pattern: /^ONB message resolved by (?<by>.+?): (?<note>.*)$/s },
 ];
 

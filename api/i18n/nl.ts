@@ -210,6 +210,16 @@ export const nl = {
   log_refusedByAuthority: 'status {from} → 90 (Digipoort {code}): afgekeurd door {authority}{reason}; definitief, er moet een nieuwe aangifte worden gemaakt en ingediend',
   log_lifecycle: 'status {from} → {to} (Digipoort {code})',
   log_callbackDelivered: 'status {lifecycle} aan de administratie gemeld',
+  log_portalSent: '10: naar het portaal verstuurd',
+  log_portalProcessed: '20: verwerkt in het portaal',
+  log_portalOffered: '30: ter beoordeling aangeboden aan de cliënt (uiterlijk {due})',
+  log_submittedSent: 'verstuurd: kenmerk {kenmerk}, door Digipoort ontvangen op {at}',
+  log_submittedAlready: 'al verstuurd: kenmerk {kenmerk}, door Digipoort ontvangen op {at}',
+  log_submittedAdopted: 'overgenomen: kenmerk {kenmerk}, door Digipoort ontvangen op {at}',
+  log_escalatedNoEmail: 'geëscaleerd naar de accountant (geen e-mailadres van de accountant ingesteld voor de hub): {days} dag(en) voor de uiterste datum {due} nog niet goedgekeurd',
+  log_escalated: 'geëscaleerd naar de accountant ({to}): {days} dag(en) voor de uiterste datum {due} nog niet goedgekeurd',
+  log_adoptedAccounts: 'K3: jaarrekening vastgesteld door {by} (vastgesteld op {date}); wacht op de definitieve goedkeuring',
+  log_adoptedConfirmed: 'K3: jaarrekening vastgesteld, bevestigd door {by}; wacht op de definitieve goedkeuring',
   log_onbResolved: 'ONB-bericht opgelost door {by}: {note}',
 } as const;
 
