@@ -40,6 +40,11 @@ describe('staff console: needs action', () => {
     expect(page.statusCode).toBe(200);
     return { html: page.body, csrf: csrfOf(page.body) };
   }
+  /** The overview's count of what needs action (it links to the inbox and agrees with it). */
+  async function needsActionFigure(jar: CookieJar, hub: TestHub): Promise<number> {
+    const page = await consoleGet(api, jar, `/staff/hubs/${hub.participant}`);
+    return Number(/data-figure="needs-action"><a [^>]*>(\d+)</.exec(page.body)?.[1]);
+  }
   /** The filing's workflow has finished its last steps (its log lines are written). */
   const settled = (hub: TestHub, number: number) => ctx.client.workflow.getHandle(filingWorkflowId(hub.participant, number)).result().catch(() => undefined);
   /** What a refusal must leave as it was: the hub's messages, log lines and queued e-mails. */
@@ -196,6 +201,7 @@ describe('staff console: needs action', () => {
     expect(html).toContain('Afgekeurd door de cliënt (40)');
 
     await settled(hub, posted.number);
+    expect(await needsActionFigure(jar, hub)).toBe(1);
     const before = await stored(hub);
     const remindLate = await consolePost(api, jar, `${filingUrl}/remind`, { _csrf: csrf });
     expect(remindLate.statusCode).toBe(409);
@@ -213,6 +219,7 @@ describe('staff console: needs action', () => {
     const empty = await consoleGet(api, jar, handled.headers.location as string);
     expect(empty.body).not.toContain('data-rejected=');
     expect(empty.body).toContain('Er wacht niets op u.');
+    expect(await needsActionFigure(jar, hub)).toBe(0);
     // Once: the JSON API refuses a second mark with the rule.
     const twice = await call(api, 'POST', `/api/hubs/${hub.participant}/filings/${posted.number}/handled`, { note: 'again' });
     expect(twice.statusCode).toBe(409);
