@@ -10,6 +10,7 @@ import { findHubById, type Hub } from '../db/repositories/hubs';
 import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
+import { clientReminderMail } from '../db/repositories/reminders';
 import { kindContent, type StoredKvkDocument } from '../integrations/xbrl/kinds';
 import { departureOf } from '../db/repositories/client-departures';
 import { overdueAwaitingApproval, queueOverdueMail } from '../db/repositories/portal';
@@ -278,8 +279,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
             (await contactEmails(db, row.organisation_id)).map((contact) => ({
               key: `${messageId}:${state}:${contact.email}`,
               to: contact.email,
-              subject: `Reminder: ${what} waits for your approval (due ${due})`,
-              body: `Dear ${contact.name},\n\n${what} still waits for your approval in the client portal. It is due ${due}.\n`,
+              ...clientReminderMail(what, due, contact.name),
               loginFor: contact.id,
             })),
           );

@@ -20,6 +20,7 @@ import certificatePageRoutes from './certificates';
 import mandatePageRoutes from './mandates';
 import type { SealingKey } from '../../lib/sealing';
 import type { TrustRoots } from '../../integrations/pki/trust';
+import needsActionRoutes from './needs-action';
 
 declare module 'fastify' {
   interface Session {
@@ -166,4 +167,5 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
   // Certificates and Mandates pages (issue 9)
   await app.register(certificatePageRoutes, { deps: opts.deps, certificates: { keyring: opts.keyring ?? [], trustRoots: opts.trustRoots }, context });
   await app.register(mandatePageRoutes, { deps: opts.deps, context });
+  await app.register(needsActionRoutes, { deps: opts.deps, context });
 }

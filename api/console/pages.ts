@@ -11,10 +11,7 @@ import {
   filingVersions,
   listFilings,
   messageByNumber,
-  needsActionMessages,
-  resolveOnbMessage,
   statusHistory,
-  unresolvedOnbMessages,
   type FilingFilter,
   type MessageRow,
 } from '../../db/repositories/messages';
@@ -22,10 +19,12 @@ import { organisationNames } from '../../db/repositories/organisations';
 import { hubOverview } from '../../db/repositories/overview';
 import { attemptsOf, attemptView } from '../../db/repositories/submission-attempts';
 import { HttpError } from '../plugins/errors';
-import { resetFiling, type FilingServiceDeps } from '../services/filings';
+import type { FilingServiceDeps } from '../services/filings';
 import { portalContent, type PortalFiling } from '../services/portal-content';
 import { startSendReceive } from '../services/send-receive';
 import { CONSOLE_PREFIX, type ConsoleContext } from './index';
+import { filingActions, INBOX_DONE } from './needs-action';
+import { translateLog } from './log-texts';
 
 const PAGE_SIZE = 25;
 const Participant = Type.String({ maxLength: 10 });
@@ -58,7 +57,7 @@ function asPortalFiling(row: MessageRow, adopted: boolean): PortalFiling {
   };
 }
 
-/** The console's pages: overview, filings, a filing, the needs-action inbox. Every read and write goes through the
+/** The console's pages: overview, filings, a filing (the needs-action inbox and the filing's actions: ./needs-action.ts). Every read and write goes through the
  * repositories and services the JSON API uses. */
 const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: ConsoleContext }> = async (app, { deps, context }) => {
   const { pool } = deps;
@@ -190,6 +189,7 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         : undefined;
       const latest = Math.max(...versions.map((v) => v.version), row.version);
       const resettable = row.version === latest && (row.delivery_state === 'failed' || (row.do_not_send && row.delivery_state === 'superseded'));
+      const actions = await filingActions(pool, row, latest);
       return render(request, reply, 'filing', {
         row,
         client: clients.find((c) => c.id === row.organisation_id)?.name,
@@ -199,61 +199,14 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         attempts,
         attachments: files,
         versions,
-        log,
         resettable,
-        done: request.query.done,
+        ...actions,
+        log: log.map((l) => ({ ...l, ...translateLog(l, context.words(request)) })),
+        done: request.query.done !== 'resolved' && (INBOX_DONE as readonly string[]).includes(request.query.done ?? '') ? request.query.done : undefined,
       });
     },
   );
-
-  app.post(
-    '/hubs/:participant/filings/:number/reset',
-    { ...hubForm, schema: { tags: ['staff console'], summary: 'Reset a failed filing and send it again (H10)', params: FilingParams } },
-    async (request, reply) => {
-      const { hub } = request.accountHub!;
-      await resetFiling(deps, hub, request.params.number, `${request.account!.name} (staff console)`);
-      return reply.redirect(`${hubBase(hub.participantNumber)}/filings/${request.params.number}?done=reset`, 303);
-    },
-  );
-
-  app.get(
-    '/hubs/:participant/needs-action',
-    { ...hubPage, schema: { tags: ['staff console'], summary: 'What waits for a person: ONB messages (H7), held messages (H12), ambiguous submissions', params: Type.Object({ participant: Participant }), querystring: Type.Object({ resolved: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })) }) } },
-    async (request, reply) => {
-      const { hub } = request.accountHub!;
-      const [onb, waiting, clients] = await Promise.all([unresolvedOnbMessages(pool, hub.id), needsActionMessages(pool, hub.id), organisationNames(pool, hub.id)]);
-      const onbItems = await Promise.all(onb.map(async (row) => ({ row, statuses: await statusHistory(pool, row.id) })));
-      const names = new Map(clients.map((c) => [c.id, c.name]));
-      const named = (r: MessageRow) => ({ row: r, client: r.organisation_id ? names.get(r.organisation_id) : undefined });
-      return render(request, reply, 'needs-action', {
-        onb: onbItems,
-        held: waiting.filter((r) => r.delivery_state === 'held').map(named),
-        ambiguous: waiting.filter((r) => r.delivery_state === 'needs_human').map(named),
-        resolved: request.query.resolved,
-      });
-    },
-  );
-
-  app.post(
-    '/hubs/:participant/messages/:number/resolve',
-    {
-      ...hubForm,
-      schema: {
-        tags: ['staff console'],
-        summary: 'Resolve an unknown return message (ONB, H7) from the inbox',
-        params: FilingParams,
-        body: Type.Object({ note: Type.String({ maxLength: 1000 }), _csrf: Type.Optional(Type.String({ maxLength: 200 })) }),
-      },
-    },
-    async (request, reply) => {
-      const { hub } = request.accountHub!;
-      const note = request.body.note.trim();
-      if (!note) throw new RuleViolation('H7', context.words(request).t.noteRequired);
-      const resolved = await resolveOnbMessage(pool, hub, request.params.number, `${request.account!.name} (staff console)`, note);
-      if (!resolved) throw new HttpError(404, 'no unresolved ONB message with that number');
-      return reply.redirect(`${hubBase(hub.participantNumber)}/needs-action?resolved=${request.params.number}`, 303);
-    },
-  );
+  // The filing's actions (reset, remind, handled, resolve) and the needs-action inbox are in ./needs-action.ts.
 };
 
 export default pages;

@@ -1,15 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RuleViolation, ValidationError } from '../../domain/errors';
-import { inTransaction } from '../../db/pool';
-import { writeLog } from '../../db/repositories/communication-log';
-import { approvalDecisions, attachments, filingVersions, listFilings, messageByNumber, recordSubmission, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
-import { attemptsOf, attemptView, KenmerkClaimed, settleByPerson } from '../../db/repositories/submission-attempts';
-import { filingWorkflowId, submissionResolvedSignal } from '../../workflows/filing';
+import { ValidationError } from '../../domain/errors';
+import { approvalDecisions, attachments, filingVersions, listFilings, messageByNumber, statusHistory, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { attemptsOf, attemptView } from '../../db/repositories/submission-attempts';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { FilingDetailSchema, FilingRequestSchema, MessageSchema } from '../schemas/hubs';
 import { prepareFiling, resetFiling, type FilingServiceDeps } from '../services/filings';
+import { resolveAmbiguousSubmission } from '../services/needs-action';
 import { messageView } from '../services/views';
 
 const NumberParams = Type.Object({ participant: Type.String(), number: MessageNumber });
@@ -192,38 +190,9 @@ const filings: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = async (a
       },
     },
     async (request, reply) => {
-      const hub = request.hub!;
       const body = request.body as { adoptKenmerk?: string; resend?: true };
-      const row = await inTransaction(pool, async (client) => {
-        const current = await messageByNumber(client, hub.id, request.params.number, true);
-        if (!current || current.direction !== 'outgoing') throw new HttpError(404, `no filing ${request.params.number}`);
-        if (current.delivery_state !== 'needs_human') throw new RuleViolation('H10', 'only an ambiguous submission waiting for a person can be resolved', 'conflict');
-        const by = `staff ${request.staff?.name}`;
-        const kenmerk = body.adoptKenmerk?.trim();
-        let settled;
-        try {
-          settled = await settleByPerson(client, { messageId: current.id }, kenmerk ? { how: 'adopted', kenmerk } : { how: 'resend' }, by);
-        } catch (err) {
-          if (err instanceof KenmerkClaimed) throw new RuleViolation('H5', err.message, 'conflict');
-          throw err;
-        }
-        if (kenmerk) await recordSubmission(client, current, kenmerk, null, settled?.id ?? null);
-        else await client.query(`UPDATE messages SET delivery_state = 'ready', attempt_started_at = NULL, needs_action_reason = NULL WHERE id = $1`, [current.id]);
-        const rows = [(await messageByNumber(client, hub.id, request.params.number))!];
-        await writeLog(client, {
-          hubId: hub.id,
-          environment: hub.environmentCode,
-          messageId: current.id,
-          messageNumber: Number(current.number),
-          step: 'reconcile',
-          level: 'I',
-          text: kenmerk ? `${request.staff?.name} adopted Digipoort process ${kenmerk}` : `${request.staff?.name} allowed a resend`,
-        });
-        return rows[0];
-      });
-      await deps.temporal.workflow
-        .getHandle(filingWorkflowId(hub.participantNumber, Number(row.number)))
-        .signal(submissionResolvedSignal, { how: row.delivery_state === 'submitted' ? 'adopted' : 'resend' });
+      const kenmerk = body.adoptKenmerk?.trim();
+      const row = await resolveAmbiguousSubmission(deps, request.hub!, request.params.number, kenmerk ? { how: 'adopted', kenmerk } : { how: 'resend' }, `staff ${request.staff?.name}`);
       return reply.status(202).send(messageView(toMessage(row)));
     },
   );

@@ -1,14 +1,22 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RuleViolation } from '../../domain/errors';
-import { findKind } from '../../domain/kinds';
-import { findHub, findHubById } from '../../db/repositories/hubs';
+import { findHub } from '../../db/repositories/hubs';
 import { needsActionMessages, toMessage, type MessageRow } from '../../db/repositories/messages';
+import { handledMarkOf, heldMessageForToken } from '../../db/repositories/needs-action';
 import { HttpError } from '../plugins/errors';
-import { ErrorResponse } from '../schemas/common';
+import { ErrorResponse, MessageNumber } from '../schemas/common';
 import { MessageSchema } from '../schemas/hubs';
 import { routeHeldMessage, type FilingServiceDeps } from '../services/filings';
+import { markFilingHandled, remindClient, resolveHeldAutomatically } from '../services/needs-action';
 import { messageView } from '../services/views';
+
+const HandledMarkSchema = Type.Object({
+  number: Type.Integer(),
+  lifecycle: Type.Union([Type.Literal(40), Type.Literal(90)]),
+  handledBy: Type.String(),
+  note: Type.String(),
+  handledAt: Type.String({ format: 'date-time' }),
+});
 
 /**
  * H12: messages of administrations whose hub cannot be found wait here as "needs action". A person routes one to a
@@ -21,13 +29,9 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
 
   /** A held message the token may see: every one for an unlimited token, else those of its hub's administrations. */
   async function held(id: string, hubId: string | null): Promise<MessageRow> {
-    const { rows } = await pool.query<MessageRow>(
-      `SELECT m.* FROM messages m LEFT JOIN administrations a ON a.id = m.administration_id
-        WHERE m.id = $1 AND m.delivery_state = 'held' AND ($2::uuid IS NULL OR a.hub_id = $2)`,
-      [id, hubId],
-    );
-    if (!rows[0]) throw new HttpError(404, 'no held message with that id');
-    return rows[0];
+    const row = await heldMessageForToken(pool, id, hubId);
+    if (!row) throw new HttpError(404, 'no held message with that id');
+    return row;
   }
 
   app.get(
@@ -89,17 +93,53 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
     },
     async (request, reply) => {
       const message = await held(request.params.id, request.staff?.hubId ?? null);
-      const identifier = findKind(message.kind)?.identifier.column ?? 'ob_number';
-      const { rows } = await pool.query<{ hub_id: string }>(
-        `SELECT DISTINCT o.hub_id FROM organisations o JOIN hubs h ON h.id = o.hub_id WHERE h.deleted_at IS NULL AND o.${identifier} = $1`,
-        [message.identity_number],
-      );
-      if (rows.length !== 1) {
-        throw new RuleViolation('H12', `${rows.length === 0 ? 'no hub has' : `${rows.length} hubs have`} an organisation with ${message.identity_number}; route it by hand`, 'conflict');
-      }
-      const target = (await findHubById(pool, rows[0].hub_id))!;
-      const routed = await routeHeldMessage(deps, message.id, target, `automatic resolution requested by ${request.staff?.name}`);
+      const routed = await resolveHeldAutomatically(deps, message, `automatic resolution requested by ${request.staff?.name}`);
       return reply.status(202).send(messageView(routed));
+    },
+  );
+
+  const hubGuard = { onRequest: app.requireStaff, preHandler: app.requireHub };
+  const FilingParams = Type.Object({ participant: Type.String(), number: MessageNumber });
+
+  app.post(
+    '/api/hubs/:participant/filings/:number/handled',
+    {
+      ...hubGuard,
+      schema: {
+        tags: ['needs action'],
+        summary: 'Mark a rejected filing (40) or a refusal by the authority (90) as handled',
+        description:
+          '40 and 90 are final (K4): the filing is never sent again; a new version comes from the administration. ' +
+          'Until then, or when no new version follows, a person records what they did and the filing leaves the needs-action inbox. ' +
+          'Only the latest version, once; refusals name their rule.',
+        security,
+        params: FilingParams,
+        body: Type.Object({ note: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
+        response: { 200: HandledMarkSchema, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const row = await markFilingHandled(deps, request.hub!, request.params.number, `staff ${request.staff?.name}`, request.body.note);
+      return { number: Number(row.number), ...(await handledMarkOf(pool, row.id))! };
+    },
+  );
+
+  app.post(
+    '/api/hubs/:participant/filings/:number/remind',
+    {
+      ...hubGuard,
+      schema: {
+        tags: ['needs action'],
+        summary: 'Remind the client of a filing that waits for its approval (A1)',
+        description: "Queues the portal's reminder e-mail to each contact person (sent by the hub's next send/receive), logged. A1 when the filing does not wait for approval (lifecycle 30), A6 without a contact person.",
+        security,
+        params: FilingParams,
+        response: { 202: Type.Object({ number: Type.Integer(), queued: Type.Integer() }), 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { queued } = await remindClient(deps, request.hub!, request.params.number, `staff ${request.staff?.name}`);
+      return reply.status(202).send({ number: request.params.number, queued });
     },
   );
 };

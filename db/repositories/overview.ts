@@ -32,7 +32,11 @@ export async function hubOverview(db: Pool | PoolClient, hubId: string, today: s
     db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM messages m LEFT JOIN administrations a ON a.id = m.administration_id
         WHERE (m.hub_id = $1 OR a.hub_id = $1)
-          AND (m.delivery_state IN ('held', 'needs_human') OR (m.subtype = 'ONB' AND m.resolved_at IS NULL))`,
+          AND (m.delivery_state IN ('held', 'needs_human') OR (m.subtype = 'ONB' AND m.resolved_at IS NULL)
+               -- The inbox's failed sends (H10) and final outcomes to follow up (40/90): latest version, not marked handled.
+               OR (m.hub_id = $1 AND m.direction = 'outgoing' AND (m.delivery_state = 'failed' OR m.lifecycle IN (40, 90))
+                   AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.filing_key = m.filing_key AND n.version > m.version)
+                   AND NOT EXISTS (SELECT 1 FROM needs_action_handled h WHERE h.message_id = m.id)))`,
       [hubId],
     ),
     db.query<{ label: string; valid_to: Date; threshold_days: number; proposal: 'RB4' | 'RB5' | null; text: string; warned_at: Date }>(
