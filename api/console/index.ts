@@ -16,6 +16,9 @@ import type { FilingServiceDeps } from '../services/filings';
 import { PgSessionStore } from './session-store';
 import signInRoutes from './sign-in';
 import pageRoutes from './pages';
+// Runbooks and settings (issue 9)
+import runbookPageRoutes from './runbooks';
+import settingsPageRoutes from './settings';
 
 declare module 'fastify' {
   interface Session {
@@ -161,4 +164,7 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
   const context: ConsoleContext = { language, words: (request) => wordsFor(language(request)), render, requireAccount, requireAccountHub };
   await app.register(signInRoutes, { deps: opts.deps, context, secureCookies: opts.secureCookies, signInAttemptsPerMinute: opts.signInAttemptsPerMinute });
   await app.register(pageRoutes, { deps: opts.deps, context });
+  // Runbooks and settings (issue 9)
+  await app.register(runbookPageRoutes, { deps: opts.deps, context });
+  await app.register(settingsPageRoutes, { deps: opts.deps, context });
 }
