@@ -1,6 +1,6 @@
 import { filingStateQuery, filingWorkflowId } from '../../workflows/filing';
 import { buildTestApp } from '../helpers/api';
-import { until, uploadCertificate } from '../helpers/certificates';
+import { addBecon, addClient, mandateInState, requestCollective, setMandateDay, until, uploadCertificate, type MandateJson } from '../helpers/certificates';
 import { consoleGet, consolePost, createConsoleAccount, csrfOf, signIn, type CookieJar } from '../helpers/console';
 import { call, createTestHub, postViaConnector, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { enablePortal, waitForLifecycle } from '../helpers/portal';
@@ -30,6 +30,7 @@ describe('staff console: runbooks and settings', () => {
   beforeAll(async () => {
     ctx = await startTestContext('consolerb');
     api = await buildTestApp(ctx);
+    await setMandateDay(50);
     hub = await createTestHub(api);
     otherHub = await createTestHub(api);
     holding = (await call(api, 'GET', `/api/hubs/${hub.participant}/certificate-settings`)).json().workCertificateId;
@@ -136,6 +137,41 @@ describe('staff console: runbooks and settings', () => {
     expect(done.body).toContain('data-step="assign-group" data-state="done"');
     const { rows } = await ctx.pool.query('SELECT is_work_certificate FROM certificates WHERE id = $1', [renewal]);
     expect(rows[0].is_work_certificate).toBe(true);
+  });
+
+  it('RB1 from the form by names (group, certificate, Becon): the mandate steps show their counts', async () => {
+    const h = await createTestHub(api);
+    const p = h.participant;
+    const willemsen = await uploadCertificate(api, p, 'willemsen');
+    await addBecon(api, p, '200001', 'Willemsen');
+    const clients = [];
+    for (let i = 1; i <= 3; i++) clients.push(await addClient(api, p, `Klant W${i}`, { 2026: '200001' }));
+    const collective = await requestCollective(api, p, { organisationIds: clients.map((c) => c.organisationId), service: 'SBA', year: 2026 });
+    for (const m of collective.json().requested as MandateJson[]) await mandateInState(api, p, m.id, 'ACTIVE');
+    const account = await createConsoleAccount(api, [h], 'admin', 'Bea Beheerder');
+    const { jar } = await signIn(api, account.email, account.password);
+    const base = `/staff/hubs/${p}/runbooks`;
+
+    const form = await consoleGet(api, jar, `${base}/new?kind=RB1`);
+    expect(form.body).toContain(`<option value="${willemsen.id}">Accountantskantoor Willemsen B.V. (KvK 52345671)</option>`);
+    expect(form.body).toContain('<option value="200001">200001</option>');
+    expect(visible(form.body)).not.toMatch(UUID);
+    const posted = await postForm(jar, base, { _csrf: csrfOf(form.body), kind: 'RB1', group0Name: 'Willemsen', group0Certificate: willemsen.id, group0Becons: ['200001'], group1Name: '', group1Certificate: '' });
+    expect(posted.statusCode).toBe(303);
+    const id = /\/runbooks\/([0-9a-f-]{36})$/.exec(posted.headers.location as string)![1];
+    const plan = await until('the RB1 plan', async () => {
+      const page = await consoleGet(api, jar, `${base}/${id}`);
+      return page.body.includes('data-phase="awaiting-confirmation"') ? page : undefined;
+    }, 120_000, 300);
+    expect(plan.body).toContain('Machtigingen die worden ingetrokken (3)');
+    expect(plan.body).toContain('<td>Klant W1</td><td>SBA</td><td>2026</td>');
+    expect((await consolePost(api, jar, `${base}/${id}/confirm`, { _csrf: csrfOf(plan.body) })).statusCode).toBe(303);
+    const done = await until('RB1 completed', async () => {
+      const partial = await api.app.inject({ method: 'GET', url: `${base}/${id}/progress`, headers: { cookie: jar.header(), 'hx-request': 'true' } });
+      return partial.body.includes('data-phase="completed"') ? partial : undefined;
+    }, 180_000, 500);
+    expect(done.body).toContain('machtigingen ingetrokken 3 / 3');
+    expect(done.body).toContain('machtigingen aangevraagd 3 / 3');
   });
 
   it('stores settings an admin changes; a bad reminder moment is refused with 422 naming the field and nothing changes', async () => {
