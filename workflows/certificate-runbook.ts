@@ -286,6 +286,8 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       await settle(batch, 'closed', 'revocation');
       await batchSettled(batch.length, total, 'revoked');
     }
+    // Settled, also those that revoked themselves before a continued run asked them (query state only).
+    view.steps[index].counts = { done: total, total, what: 'revoked' };
     return `${total} mandate(s) revoked`;
   }
 
@@ -317,6 +319,7 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       await settle(batch, 'requested', 'request');
       await batchSettled(batch.length, targets.length, 'requested');
     }
+    view.steps[index].counts = { done: targets.length, total: targets.length, what: 'requested' };
     return `${targets.length} mandate(s) requested`;
   }
 
