@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import type { RunbookPhase, RunbookProgressView, RunbookStepProgress } from '../../domain/runbooks';
 import { TERMINAL_PHASES, type RunbookRow } from '../../db/repositories/runbooks';
 import { runbookProgressQuery } from '../../workflows/certificate-runbook';
@@ -38,8 +39,10 @@ export async function liveRunbookProgress(temporal: Client, row: RunbookRow): Pr
     const [view, description] = await Promise.all([handle.query(runbookProgressQuery) as Promise<RunbookProgressView>, handle.describe()]);
     let waiting: LiveRunbookProgress['waiting'] = null;
     for (const pending of description.raw.pendingActivities ?? []) {
-      const message = pending.lastFailure?.message;
-      if (message && (pending.attempt ?? 0) > 1) {
+      if (!pending.lastFailure || (pending.attempt ?? 0) <= 1) continue;
+      // The failure's text travels encoded (the payload codec): decoded with the client's own converter.
+      const message = (await decodeOptionalFailureToOptionalError(temporal.workflow.options.loadedDataConverter, pending.lastFailure))?.message;
+      if (message) {
         waiting = { reason: message, attempt: pending.attempt ?? 0 };
         break;
       }

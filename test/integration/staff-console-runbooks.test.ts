@@ -166,10 +166,15 @@ describe('staff console: runbooks and settings', () => {
     expect(plan.body).toContain('Machtigingen die worden ingetrokken (3)');
     expect(plan.body).toContain('<td>Klant W1</td><td>SBA</td><td>2026</td>');
     expect((await consolePost(api, jar, `${base}/${id}/confirm`, { _csrf: csrfOf(plan.body) })).statusCode).toBe(303);
+    const waits: string[] = [];
     const done = await until('RB1 completed', async () => {
       const partial = await api.app.inject({ method: 'GET', url: `${base}/${id}/progress`, headers: { cookie: jar.header(), 'hx-request': 'true' } });
+      const waiting = /<div class="notice step-waits">(.*?)<\/div>/s.exec(partial.body);
+      if (waiting) waits.push(visible(waiting[1]));
       return partial.body.includes('data-phase="completed"') ? partial : undefined;
     }, 180_000, 500);
+    // While the register works on the mandates, the step says why it waits: the poll's own (decoded) words.
+    expect(waits.filter((w) => !/^Wacht: +\d mandate\(s\) still on their way.* \(poging \d+\)$/.test(w))).toEqual([]);
     expect(done.body).toContain('machtigingen ingetrokken 3 / 3');
     expect(done.body).toContain('machtigingen aangevraagd 3 / 3');
   });
