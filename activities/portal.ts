@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { decisionProblem, dueDateFor, type ClientDecision } from '../domain/approval';
-import type { ReminderKind } from '../domain/deadlines';
+import type { ReminderKind, ReminderOffset } from '../domain/deadlines';
 import { findKind, type FilingKind } from '../domain/kinds';
 import { lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
+import { reminderMomentsOf } from '../db/repositories/hub-settings';
 import { findHubById, type Hub } from '../db/repositories/hubs';
 import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
@@ -28,6 +29,8 @@ export interface PublishOutcome {
   contentSha256: string;
   adopted: boolean;
   dueDate: string;
+  /** The hub's reminder moments (A1); absent in results recorded before hubs had their own: the defaults then. */
+  reminderOffsets?: ReminderOffset[];
 }
 
 /** How long the login link in an e-mail works. */
@@ -174,7 +177,8 @@ export function createPortalActivities(deps: PortalActivityDeps) {
           );
         }
         const adopted = Boolean((await db.query("SELECT 1 FROM approval_decisions WHERE message_id = $1 AND decision = 'adopted' AND content_sha256 = $2", [messageId, row.content_sha256])).rowCount);
-        return { hubId: row.hub_id, published: { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted, dueDate } };
+        const reminderOffsets = row.hub_id ? (await reminderMomentsOf(db, row.hub_id)).moments : undefined;
+        return { hubId: row.hub_id, published: { lifecycle: 30 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted, dueDate, reminderOffsets } };
       });
       await flushOutbox(outcome.hubId);
       return outcome.published;

@@ -82,6 +82,20 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
     }
   }
 
+  /** The latest attempt of each mandate's messages, when it did not reach Digipoort: why the runbook's step waits. */
+  async function whyMandatesWait(mandateIds: readonly string[]): Promise<string | undefined> {
+    const { rows } = await deps.pool.query<{ outcome: string | null; detail: string | null }>(
+      `SELECT DISTINCT ON (mm.mandate_id) a.outcome, a.detail
+         FROM mandate_messages mm JOIN submission_attempts a ON a.mandate_message_id = mm.id
+        WHERE mm.mandate_id = ANY($1) AND mm.delivery_state IN ('ready', 'submitting')
+        ORDER BY mm.mandate_id, a.started_at DESC`,
+      [mandateIds],
+    );
+    const unsent = rows.filter((r) => r.outcome === 'not-sent');
+    if (!unsent.length) return undefined;
+    return `Digipoort unavailable for ${unsent.length} of them (${(unsent[0].detail ?? 'not sent').slice(0, 200)}); retrying`;
+  }
+
   /** Each step sets its target values: running it twice changes nothing the second time. */
   const steps: Record<Exclude<RunbookStepKey, 'revoke-mandates' | 'request-mandates'>, (db: PoolClient, row: RunbookRow, plan: RunbookPlan) => Promise<string>> = {
     async 'switch-on'(db, row) {
@@ -319,8 +333,12 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
           pending++;
         }
       }
-      // "Not yet" is the expected answer of a poll: benign, so the worker does not log it as a failure.
-      if (pending > 0) throw ApplicationFailure.create({ message: `${pending} mandate(s) still on their way`, type: RUNBOOK_FAILURES.pending, category: ApplicationFailureCategory.BENIGN });
+      // "Not yet" is the expected answer of a poll: benign, so the worker does not log it as a failure. Why they wait,
+      // when their last attempt did not reach Digipoort, is in the message (the console shows it with the step).
+      if (pending > 0) {
+        const why = await whyMandatesWait(mandateIds);
+        throw ApplicationFailure.create({ message: `${pending} mandate(s) still on their way${why ? `: ${why}` : ''}`, type: RUNBOOK_FAILURES.pending, category: ApplicationFailureCategory.BENIGN });
+      }
       return { failed };
     },
   };

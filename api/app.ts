@@ -27,6 +27,7 @@ import hubRoutes from './routes/hubs';
 import organisationRoutes from './routes/organisations';
 import administrationRoutes from './routes/administrations';
 import messageTypeRoutes from './routes/message-types';
+import reminderMomentRoutes from './routes/reminder-moments';
 import connectorTokenRoutes from './routes/connector-tokens';
 import certificateRoutes from './routes/certificates';
 import certificateGroupRoutes from './routes/certificate-groups';
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(organisationRoutes, { pool });
   await app.register(administrationRoutes, { pool });
   await app.register(messageTypeRoutes, { pool });
+  await app.register(reminderMomentRoutes, { pool });
   await app.register(connectorTokenRoutes, { pool });
   const keyring = parseKeyring(deps.certificateMasterKeys, 'CERTIFICATE_MASTER_KEYS');
   await app.register(certificateRoutes, { pool, keyring, temporal, taskQueue, trustRoots: deps.pkiOverheidRoots });

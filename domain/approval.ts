@@ -3,7 +3,7 @@
  * workflow (validators, reminders), its activities and the API.
  */
 import { RuleViolation } from './errors';
-import { reminderSchedule, type ReminderMoment } from './deadlines';
+import { reminderSchedule, type ReminderMoment, type ReminderOffset } from './deadlines';
 import { findKind, kindOf, kindsWhere, type DueDateInput, type FilingKind } from './kinds';
 import type { TaxPeriod } from './periods';
 
@@ -118,10 +118,12 @@ export function dueDateFor(kind: FilingKind, period: string, options: DueDateInp
 
 /**
  * The reminders of a filing that waits for the client, at `now`: the ones to send at once (for each kind, the latest
- * moment already past: a filing offered late still reminds and escalates, once) and the ones still to come.
+ * moment already past: a filing offered late still reminds and escalates, once) and the ones still to come; at the
+ * hub's moments when given, else at DEFAULT_REMINDER_OFFSETS.
  */
-export function reminderPlan(dueDate: string, now: string): { now: ReminderMoment[]; later: ReminderMoment[] } {
-  const all = reminderSchedule(dueDate);
+export function reminderPlan(dueDate: string, now: string, offsets?: readonly ReminderOffset[]): { now: ReminderMoment[]; later: ReminderMoment[] } {
+  // The hub's moments (publishToPortal returns them); none given (an older activity result): the defaults.
+  const all = reminderSchedule(dueDate, offsets ? { offsets } : {});
   const nowMs = Date.parse(now);
   const past = all.filter((m) => Date.parse(m.at) <= nowMs);
   const latestPast = (['client-reminder', 'accountant-escalation'] as const)

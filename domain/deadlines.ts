@@ -102,6 +102,36 @@ export const DEFAULT_REMINDER_OFFSETS: readonly ReminderOffset[] = [
   { daysBefore: 1, kind: 'accountant-escalation' },
 ];
 
+/** At most this many reminder moments per hub. */
+export const MAX_REMINDER_OFFSETS = 10;
+
+/**
+ * A hub's reminder moments as given (API body or console form), checked by the rule reminderSchedule applies: whole,
+ * non-negative days (at most a year) and kind client-reminder or accountant-escalation. Throws ValidationError naming
+ * the field (`moments[1].daysBefore`); returns them sorted (most days before first), the same moment once.
+ */
+export function checkReminderOffsets(value: unknown, field = 'moments'): ReminderOffset[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of { daysBefore, kind }`);
+  if (value.length > MAX_REMINDER_OFFSETS) throw new ValidationError(field, `${field} holds at most ${MAX_REMINDER_OFFSETS} moments`);
+  const seen = new Set<string>();
+  const offsets: ReminderOffset[] = [];
+  value.forEach((item: unknown, i: number) => {
+    const offset = (item ?? {}) as { daysBefore?: unknown; kind?: unknown };
+    if (typeof item !== 'object' || item === null) throw new ValidationError(`${field}[${i}]`, `${field}[${i}] must be { daysBefore, kind }`);
+    if (typeof offset.daysBefore !== 'number' || !Number.isInteger(offset.daysBefore) || offset.daysBefore < 0 || offset.daysBefore > 366) {
+      throw new ValidationError(`${field}[${i}].daysBefore`, `${field}[${i}].daysBefore must be a whole, non-negative number of days (0–366), got ${String(offset.daysBefore).slice(0, 20)}`);
+    }
+    if (offset.kind !== 'client-reminder' && offset.kind !== 'accountant-escalation') {
+      throw new ValidationError(`${field}[${i}].kind`, `${field}[${i}].kind must be client-reminder or accountant-escalation, got ${String(offset.kind).slice(0, 40)}`);
+    }
+    const key = `${offset.kind}:${offset.daysBefore}`;
+    if (seen.has(key)) throw new ValidationError(`${field}[${i}]`, `${field}[${i}]: ${offset.kind} ${offset.daysBefore} days before is named twice`);
+    seen.add(key);
+    offsets.push({ daysBefore: offset.daysBefore, kind: offset.kind });
+  });
+  return offsets.sort((a, b) => b.daysBefore - a.daysBefore || (a.kind === b.kind ? 0 : a.kind === 'client-reminder' ? -1 : 1));
+}
+
 /** `YYYY-MM-DD`, or a date-time with seconds/fraction optional and a zone (`Z` or `±hh:mm`). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 

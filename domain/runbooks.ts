@@ -568,6 +568,14 @@ export interface RunbookStepProgress {
   state: StepState;
   detail?: string;
   reason?: string;
+  /** A mandate step: how many of its mandates are settled so far, of how many ("requested 4 / 11"). */
+  counts?: StepCounts;
+}
+
+export interface StepCounts {
+  done: number;
+  total: number;
+  what: 'revoked' | 'requested';
 }
 
 export interface RunbookProgressView {

@@ -279,11 +279,15 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
     // A continued run counts on from where it was (a mandate may have revoked itself from its record meanwhile).
     const total = done > 0 ? Math.max(stepTotal, done + targets.length) : targets.length;
     stepTotal = total;
+    // Query state only (no command): the counts show from the start of the step.
+    view.steps[index].counts = { done, total, what: 'revoked' };
     for (const batch of inBatches(targets, MANDATE_CONCURRENCY)) {
       await Promise.all(batch.map(askToRevoke));
       await settle(batch, 'closed', 'revocation');
       await batchSettled(batch.length, total, 'revoked');
     }
+    // Settled, also those that revoked themselves before a continued run asked them (query state only).
+    view.steps[index].counts = { done: total, total, what: 'revoked' };
     return `${total} mandate(s) revoked`;
   }
 
@@ -291,6 +295,7 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
   async function batchSettled(count: number, total: number, what: string): Promise<void> {
     done += count;
     view.steps[index].detail = `${done} of ${total} mandate(s) ${what}`;
+    view.steps[index].counts = { done, total, what: what === 'revoked' ? 'revoked' : 'requested' };
     await publish();
     await continueIfLong();
   }
@@ -308,11 +313,13 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
     // The same list every time (an existing request is reused), so a continued run skips the settled ones.
     const targets = await stepActivities.prepareMandateRequests({ runbookId: input.runbookId, participant: input.participant });
     stepTotal = targets.length;
+    view.steps[index].counts = { done, total: targets.length, what: 'requested' };
     for (const batch of inBatches(targets.slice(done), MANDATE_CONCURRENCY)) {
       await Promise.all(batch.map(startMandate));
       await settle(batch, 'requested', 'request');
       await batchSettled(batch.length, targets.length, 'requested');
     }
+    view.steps[index].counts = { done: targets.length, total: targets.length, what: 'requested' };
     return `${targets.length} mandate(s) requested`;
   }
 

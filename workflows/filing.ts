@@ -327,7 +327,7 @@ async function awaitClientApproval(run: FilingRun): Promise<'approved' | FilingS
   Object.assign(state, { lifecycle: published.lifecycle, contentSha256: published.contentSha256, adopted: published.adopted, dueDate: published.dueDate });
   state.phase = 'awaiting-approval';
   run.show();
-  const plan = reminderPlan(published.dueDate, new Date().toISOString());
+  const plan = reminderPlan(published.dueDate, new Date().toISOString(), published.reminderOffsets);
   const remind = async (moment: ReminderMoment) => {
     await quick.sendReminder({ messageId: input.messageId, kind: moment.kind, daysBefore: moment.daysBefore });
     state.reminderState = reminderLabel(moment);

@@ -21,6 +21,9 @@ import mandatePageRoutes from './mandates';
 import type { SealingKey } from '../../lib/sealing';
 import type { TrustRoots } from '../../integrations/pki/trust';
 import needsActionRoutes from './needs-action';
+// Runbooks and settings (issue 9)
+import runbookPageRoutes from './runbooks';
+import settingsPageRoutes from './settings';
 
 declare module 'fastify' {
   interface Session {
@@ -168,4 +171,7 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
   await app.register(certificatePageRoutes, { deps: opts.deps, certificates: { keyring: opts.keyring ?? [], trustRoots: opts.trustRoots }, context });
   await app.register(mandatePageRoutes, { deps: opts.deps, context });
   await app.register(needsActionRoutes, { deps: opts.deps, context });
+  // Runbooks and settings (issue 9)
+  await app.register(runbookPageRoutes, { deps: opts.deps, context });
+  await app.register(settingsPageRoutes, { deps: opts.deps, context });
 }

@@ -1,16 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import { RuleViolation } from '../../domain/errors';
 import { FILING_KIND_NAMES } from '../../domain/filings';
 import { participantNumberFromEnvironmentCode } from '../../domain/identifiers';
-import { assertPortalAllowed } from '../../domain/approval';
 import { inTransaction, type Pool } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { listHubs, toHub, type Hub } from '../../db/repositories/hubs';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { HubParams, HubSchema } from '../schemas/hubs';
+import { changeHub } from '../services/hub-settings';
 import { deleteHubSchedules, ensureSendReceiveSchedule } from '../services/schedules';
 
 const view = (hub: Hub) => ({
@@ -117,40 +116,7 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
         response: { 200: HubSchema, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
-    async (request) => {
-      const body = request.body;
-      // The hub as loaded for this request; the database constraint guards a concurrent change too.
-      const mode = body.certificateMode ?? request.hub!.certificateMode;
-      if (body.portalEnabled ?? request.hub!.portalEnabled) assertPortalAllowed(mode);
-      if (body.portalEnabled === true) {
-        // A3 per administration too: one that files with a service provider's certificate keeps the portal off.
-        const { rows: providers } = await pool.query<{ name: string }>(
-          `SELECT name FROM administrations WHERE hub_id = $1 AND certificate_mode = 'service-provider' ORDER BY name LIMIT 5`,
-          [request.hub!.id],
-        );
-        if (providers.length) {
-          throw new RuleViolation(
-            'A3',
-            `portal approval needs the firm's own certificate, but administration ${providers.map((p) => `"${p.name}"`).join(', ')} file(s) with a service provider's certificate: switch them to the own certificate first`,
-            'conflict',
-          );
-        }
-      }
-      const { rows } = await pool.query(
-        `UPDATE hubs SET name = COALESCE($2, name), send_receive_interval_seconds = COALESCE($3, send_receive_interval_seconds),
-                connector_allowlist = COALESCE($4, connector_allowlist), certificate_mode = COALESCE($5, certificate_mode),
-                portal_enabled = COALESCE($6, portal_enabled),
-                accountant_email = CASE WHEN $7 THEN $8 ELSE accountant_email END
-          WHERE id = $1 RETURNING *`,
-        [
-          request.hub!.id, body.name ?? null, body.sendReceiveIntervalSeconds ?? null, body.connectorAllowlist ?? null,
-          body.certificateMode ?? null, body.portalEnabled ?? null, body.accountantEmail !== undefined, body.accountantEmail ?? null,
-        ],
-      );
-      const hub = toHub(rows[0]);
-      await ensureSendReceiveSchedule(temporal, taskQueue, hub);
-      return view(hub);
-    },
+    async (request) => view(await changeHub({ pool, temporal, taskQueue }, request.hub!, request.body)),
   );
 
   app.delete(

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FILING_KINDS, FILING_KIND_NAMES, isFilingKind } from '../../domain/filings';
+import { isFilingKind } from '../../domain/filings';
+import { messageTypesOf, setMessageType } from '../../db/repositories/hub-settings';
 import type { Pool } from '../../db/pool';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
@@ -20,16 +21,7 @@ const messageTypes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { po
     blocked: Type.Boolean(),
     approvalWorkflow: Type.Union([Type.Literal('none'), Type.Literal('portal')]),
   });
-  const messageTypes = async (hubId: string) => {
-    const { rows } = await pool.query<{ kind: string; blocked: boolean; approval_workflow: 'none' | 'portal' }>(
-      'SELECT kind, blocked, approval_workflow FROM message_types WHERE hub_id = $1',
-      [hubId],
-    );
-    return FILING_KIND_NAMES.map((kind) => {
-      const row = rows.find((r) => r.kind === kind);
-      return { kind, berichtsoort: FILING_KINDS[kind].berichtsoort, label: FILING_KINDS[kind].label, blocked: row?.blocked ?? false, approvalWorkflow: row?.approval_workflow ?? ('none' as const) };
-    });
-  };
+  const messageTypes = (hubId: string) => messageTypesOf(pool, hubId);
   app.get(
     '/api/hubs/:participant/message-types',
     { ...guard, schema: { tags: ['message types'], summary: 'Message types and whether they are blocked (A4)', security, params: HubParams, response: { 200: Type.Array(MessageTypeSchema) } } },
@@ -51,11 +43,7 @@ const messageTypes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { po
     async (request) => {
       const { kind } = request.params;
       if (!isFilingKind(kind)) throw new HttpError(404, `no message type ${kind}`);
-      await pool.query(
-        `INSERT INTO message_types (hub_id, kind, blocked, approval_workflow) VALUES ($1, $2, $3, COALESCE($4, 'none'))
-         ON CONFLICT (hub_id, kind) DO UPDATE SET blocked = EXCLUDED.blocked, approval_workflow = COALESCE($4, message_types.approval_workflow)`,
-        [request.hub!.id, kind, request.body.blocked, request.body.approvalWorkflow ?? null],
-      );
+      await setMessageType(pool, request.hub!.id, kind, request.body.blocked, request.body.approvalWorkflow);
       return (await messageTypes(request.hub!.id)).find((t) => t.kind === kind)!;
     },
   );

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ValidationError } from '../../domain/errors';
 import { RUNBOOK_KINDS, type RunbookInput } from '../../domain/runbooks';
-import { runbookView, type RunbookRow } from '../../db/repositories/runbooks';
+import { listRunbooks, runbookView } from '../../db/repositories/runbooks';
 import { ErrorResponse } from '../schemas/common';
 import { loadRunbook, releaseRunbook, startRunbook, steerRunbook, type RunbookServiceDeps } from '../services/runbooks';
 
@@ -19,7 +19,7 @@ const BeconGroupSpec = Type.Object(
 );
 const ClientBeconSpec = Type.Object({ organisationId: Uuid, beconNumber: Type.String(), year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })) }, { additionalProperties: false });
 
-const StartBody = Type.Object(
+export const StartBody = Type.Object(
   {
     kind: Type.Union(RUNBOOK_KINDS.map((k) => Type.Literal(k))),
     workCertificateId: Type.Optional(Uuid),
@@ -33,7 +33,14 @@ const StartBody = Type.Object(
   { additionalProperties: false },
 );
 
-const StepSchema = Type.Object({ key: Type.String(), title: Type.String(), state: Type.String(), detail: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) });
+const StepSchema = Type.Object({
+  key: Type.String(),
+  title: Type.String(),
+  state: Type.String(),
+  detail: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  counts: Type.Optional(Type.Object({ done: Type.Integer(), total: Type.Integer(), what: Type.String() }, { description: 'A mandate step: settled so far, of how many.' })),
+});
 
 const RunbookSchema = Type.Object({
   id: Type.String(),
@@ -72,7 +79,7 @@ function required<T>(value: T | undefined, field: string, kind: string): T {
 }
 
 /** The body as the runbook kind's input; fields of other kinds are refused rather than silently ignored. */
-function toInput(body: Static<typeof StartBody>): RunbookInput {
+export function toInput(body: Static<typeof StartBody>): RunbookInput {
   const { kind } = body;
   const allowed: Record<string, readonly string[]> = {
     RB1: ['workCertificateId', 'groups', 'clientBecons'],
@@ -139,8 +146,7 @@ const runbooks: FastifyPluginAsyncTypebox<{ deps: RunbookServiceDeps }> = async 
       schema: { tags: ['runbooks'], summary: 'List runbooks', security, params: Params, response: { 200: Type.Array(RunbookSchema) } },
     },
     async (request) => {
-      const { rows } = await deps.pool.query<RunbookRow>('SELECT * FROM runbooks WHERE hub_id = $1 ORDER BY created_at DESC LIMIT 200', [request.hub!.id]);
-      return rows.map(runbookView);
+      return (await listRunbooks(deps.pool, request.hub!.id)).map(runbookView);
     },
   );
 

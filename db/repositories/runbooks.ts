@@ -145,3 +145,20 @@ export function runbookView(r: RunbookRow) {
     finishedAt: r.finished_at?.toISOString() ?? null,
   };
 }
+
+// --- staff console ---------------------------------------------------------------------------------------------
+
+/** The hub's runbooks, newest first (the console's list and the JSON API's). */
+export async function listRunbooks(db: Db, hubId: string, limit = 200): Promise<RunbookRow[]> {
+  const { rows } = await db.query<RunbookRow>('SELECT * FROM runbooks WHERE hub_id = $1 ORDER BY created_at DESC LIMIT $2', [hubId, limit]);
+  return rows;
+}
+
+/** Every certificate the hub had, deleted ones too (a finished RB3 still names what it removed). */
+export async function certificateNamesOf(db: Db, hubId: string): Promise<{ id: string; label: string; kvkNumber: string | null; deleted: boolean }[]> {
+  const { rows } = await db.query<{ id: string; label: string; kvk_number: string | null; deleted_at: Date | null }>(
+    'SELECT id, label, kvk_number, deleted_at FROM certificates WHERE hub_id = $1 ORDER BY label, created_at',
+    [hubId],
+  );
+  return rows.map((r) => ({ id: r.id, label: r.label, kvkNumber: r.kvk_number, deleted: r.deleted_at !== null }));
+}

@@ -277,6 +277,9 @@ describe('runbook pause, retry, cancel and RB3', () => {
     expect(done.steps.map((s: { state: string }) => s.state)).toEqual(Array(7).fill('done'));
     expect(done.steps.find((s: { key: string }) => s.key === 'revoke-mandates').detail).toBe('5 mandate(s) revoked');
     expect(done.steps.find((s: { key: string }) => s.key === 'request-mandates').detail).toBe('5 mandate(s) requested');
+    // The counts per mandate step, carried across continue-as-new.
+    expect(done.steps.find((s: { key: string }) => s.key === 'revoke-mandates').counts).toEqual({ done: 5, total: 5, what: 'revoked' });
+    expect(done.steps.find((s: { key: string }) => s.key === 'request-mandates').counts).toEqual({ done: 5, total: 5, what: 'requested' });
     expect(done.progress).toBe(100);
 
     // Several runs under one workflow id; the latest answers the query and carries the details and search attributes.
