@@ -1,10 +1,10 @@
 /**
  * The bench's own worker process (scripts/bench.ts starts it beside npm start's): the no-op filing workflow on its own
- * task queue (argv[2]), with the product worker's data converter and the same bounded cache and task slots
+ * task queue (its TEMPORAL_TASK_QUEUE, set by the bench), with the product worker's data converter and the same bounded cache and task slots
  * (WORKER_MAX_*), so the ceiling it measures is the engine's, not a differently tuned worker's.
  */
 import os from 'node:os';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadTemporalConfig, loadWorkerTuning, requireEnv } from '../../config';
 import { withLocalDefaults } from '../../config/local';
 import { connectClient } from '../../temporal/connection';
@@ -14,10 +14,11 @@ import { FAILURE_CONVERTER_PATH } from '../../worker/bundle';
 import { createNoopActivities } from './noop-activities';
 
 async function main(): Promise<void> {
-  const taskQueue = process.argv[2];
-  if (!taskQueue) throw new Error('usage: noop-worker.ts <task queue>');
+  // Quiet like the product worker under LOG_LEVEL=warn: no webpack or state-change chatter in the bench's output.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = withLocalDefaults(process.env);
   const temporal = loadTemporalConfig(env);
+  const taskQueue = temporal.taskQueue;
   const keys = requireEnv('PAYLOAD_ENCRYPTION_KEYS', env);
   const client = await connectClient(temporal, keys);
   const connection = await NativeConnection.connect({ address: temporal.address, tls: temporalTls(temporal), apiKey: temporal.apiKey });

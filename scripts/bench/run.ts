@@ -93,7 +93,7 @@ function vatReturn(obNumber: string, period: string, index: number) {
     period,
     obNumber: `NL${obNumber}`,
     contact: { initials: 'B', surname: 'Bench', telephone: '0201234567' },
-    figures: { turnover: { '1a': String(10_000 + index) }, vat: { '1a': String(2100 + index) } },
+    figures: { turnover: { '1a': String(10_000 + 100 * index) }, vat: { '1a': String(2100 + 21 * index) } },
   };
 }
 
@@ -318,12 +318,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     // The bench's own worker for the no-op filing, on its own task queue of the same server.
     const taskQueue = `${temporal.taskQueue}-bench`;
-    benchWorker = spawnTs('bench-worker', 'scripts/bench/noop-worker.ts', system.env, ROOT);
+    benchWorker = spawnTs('bench-worker', 'scripts/bench/noop-worker.ts', { ...system.env, TEMPORAL_TASK_QUEUE: taskQueue }, ROOT);
+    const worker = benchWorker.process;
     const connection = await Connection.connect({ address: temporal.address });
-    await until('the bench worker', 180_000, async () => {
-      const described = await connection.workflowService.describeTaskQueue({ namespace: temporal.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-      return described.pollers.length > 0 ? true : undefined;
-    });
+    await until(
+      'the bench worker',
+      180_000,
+      async () => {
+        const described = await connection.workflowService.describeTaskQueue({ namespace: temporal.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+        return described.pollers.length > 0 ? true : undefined;
+      },
+      500,
+      () => (worker.exitCode !== null ? 'it exited' : undefined),
+    );
     await connection.close();
 
     const rounds: RoundFigures[] = [];

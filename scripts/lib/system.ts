@@ -44,9 +44,12 @@ export interface LocalSystem {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
+/** Polls `probe` until it gives a value; fails after `timeoutMs`, or at once when `dead` names a reason. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 500, dead?: () => string | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const reason = dead?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -104,10 +107,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   };
 
   try {
-    await until('npm start', options.startTimeoutMs ?? 300_000, async () => {
-      if (system.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-      return output.includes('Filing hub is running') ? true : undefined;
-    }).catch((err: Error) => {
+    await until('npm start', options.startTimeoutMs ?? 300_000, async () => (output.includes('Filing hub is running') ? true : undefined), 500, () =>
+      system.exitCode !== null ? 'npm start exited' : undefined,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${output.slice(-4000)}`);
     });
   } catch (err) {
