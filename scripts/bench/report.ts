@@ -60,6 +60,7 @@ export function formatBenchReport(report: BenchReport): string {
         ['probe filing: history events / state transitions', `${fmt(report.probe.historyEvents, 0)} / ${fmt(report.probe.stateTransitions, 0)}`],
         [`signing (c), ${(s.envelopeBytes / 1000).toFixed(1)} kB envelope: WS-Security / bare crypto.sign per s`, `${fmt(s.wssPerSecond, 0)} / ${fmt(s.barePerSecond, 0)}`],
         ['ratio c (WS-Security / bare)', fmt(signingRatio, 3)],
+        ['worker: cached workflows / workflow task, activity, local activity slots', `${report.workerTuning.maxCachedWorkflows} / ${report.workerTuning.maxConcurrentWorkflowTaskExecutions}, ${report.workerTuning.maxConcurrentActivityTaskExecutions}, ${report.workerTuning.maxConcurrentLocalActivityExecutions}`],
         ['machine', report.machine],
         ['run time', `${report.seconds} s`],
       ],

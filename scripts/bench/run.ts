@@ -3,7 +3,8 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { Connection, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import { loadTemporalConfig, requireEnv } from '../../config';
+import { loadTemporalConfig, loadWorkerTuning, readEnv, requireEnv, type WorkerTuning } from '../../config';
+import { envIsSet } from '../../config/env';
 import { withLocalDefaults } from '../../config/local';
 import { connectClient } from '../../temporal/connection';
 import { decideFilingUpdate, filingWorkflowId } from '../../workflows/filing';
@@ -57,6 +58,8 @@ export interface BenchReport {
   signing: SigningFigures;
   seconds: number;
   machine: string;
+  /** The product worker's (and the bench worker's) cache and slots. */
+  workerTuning: WorkerTuning;
 }
 
 /** Runs `work` over `items` with at most `parallel` at once. */
@@ -275,6 +278,8 @@ async function noopRound(bench: Bench, taskQueue: string, shape: FilingShape, co
   return { completed: results.size, perMinute: perMinute(results.size, lastFinal - firstSent), approvalToAck, ackToFinal, ...counts, updateRetries: retries };
 }
 
+const WORKER_SETTINGS = ['WORKER_MAX_CACHED_WORKFLOWS', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES'] as const;
+
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log;
   const started = Date.now();
@@ -289,6 +294,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       API_RATE_LIMIT_PER_MINUTE: '1000000',
       CONNECTOR_RATE_LIMIT_PER_MINUTE: '1000000',
       ...(options.faults > 0 ? { DIGIPOORT_TIMEOUT_MS: '5000' } : {}),
+      // The worker's cache and slots as this shell sets them (e.g. WORKER_MAX_CACHED_WORKFLOWS=200 npm run bench).
+      ...Object.fromEntries(WORKER_SETTINGS.filter((name) => envIsSet(name)).map((name) => [name, readEnv(name) as string])),
     },
   });
   const env = withLocalDefaults({ ...system.env });
@@ -344,7 +351,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
     log('signing a 50 kB envelope...');
     const signing = measureSigning(path.join(system.dataDir, 'pki'), (requireEnv('DIGIPOORT_HASH', env) as 'sha1' | 'sha256'));
-    return { shape, probe: probeCounts, rounds, signing, seconds: Math.round((Date.now() - started) / 1000), machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}` };
+    return { shape, probe: probeCounts, rounds, signing, workerTuning: loadWorkerTuning(env), seconds: Math.round((Date.now() - started) / 1000), machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}` };
   } finally {
     if (benchWorker) await stopProcess(benchWorker.process, 10_000);
     await client.connection.close().catch(() => undefined);
