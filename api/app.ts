@@ -1,12 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
+import type { RateLimits } from '../config';
 import { requestForLog, type Logger } from '../lib/logger';
 import type { Pool } from '../db/pool';
 import { EncryptionCodec } from '../temporal/codec';
@@ -19,6 +19,7 @@ import operatorRoutes from './routes/operator';
 import authPlugin from './plugins/auth';
 import connectorAuthPlugin from './plugins/connector-auth';
 import errorsPlugin from './plugins/errors';
+import rateLimitsPlugin from './plugins/rate-limits';
 import hubScopePlugin from './plugins/hub-scope';
 import healthRoutes from './routes/health';
 import platformCheckRoutes from './routes/platform-checks';
@@ -65,6 +66,8 @@ export interface AppDeps {
   codecAuthRequired: boolean;
   /** Base URL of this API as clients reach it: portal links are built on it, and https means secure cookies. */
   publicUrl: string;
+  /** Requests per minute per client address and per connector token (API_RATE_LIMIT_PER_MINUTE, CONNECTOR_RATE_LIMIT_PER_MINUTE; default 600 each). */
+  rateLimits?: RateLimits;
   /** Portal login attempts per client address and minute (default 20). */
   portalLoginAttemptsPerMinute?: number;
   logger: Logger;
@@ -106,7 +109,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     contentSecurityPolicy: false,
     referrerPolicy: { policy: 'no-referrer' },
   });
-  await app.register(rateLimit, { max: 600, timeWindow: '1 minute' });
+  // Per client address; per connector token (by its id) when a request carries one (RateLimits in config).
+  await app.register(rateLimitsPlugin, {
+    pool: deps.pool,
+    perAddressPerMinute: deps.rateLimits?.perAddressPerMinute ?? 600,
+    perConnectorTokenPerMinute: deps.rateLimits?.perConnectorTokenPerMinute ?? 600,
+  });
   // Shed load instead of queueing it when the event loop falls behind; /health answers the same way.
   await app.register(underPressure, {
     maxEventLoopDelay: deps.maxEventLoopDelayMs ?? 1000,

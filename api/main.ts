@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig, readEnv, requireEnv } from '../config';
+import { loadConfig, loadRateLimits, readEnv, requireEnv } from '../config';
 import { withLocalDefaults } from '../config/local';
 import { createPool } from '../db/pool';
 import { TrustRoots } from '../integrations/pki/trust';
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     digipoortEndpoint: readEnv('DIGIPOORT_ENDPOINT_BASE', env),
     temporalUiUpstream: readEnv('TEMPORAL_UI_UPSTREAM', env),
     pkiOverheidRoots: TrustRoots.fromPem(readFileSync(requireEnv('PKIOVERHEID_ROOTS_FILE', env), 'utf8')),
+    rateLimits: loadRateLimits(env),
     logger,
   });
   runUntilSignalled(logger, async () => {

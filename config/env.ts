@@ -281,6 +281,42 @@ export const ENV_VARS = {
     default: 'true',
     usedBy: ['start'],
   },
+  // Worker tuning (bounded memory): the workflow cache and the task slots of one worker process.
+  WORKER_MAX_CACHED_WORKFLOWS: {
+    description:
+      'Workflows one worker keeps in its sticky cache (0: no cache, every task replays). Bounds its memory: about ' +
+      '0.3-0.5 MB each; a filing waiting for approval does not need to be cached (it is a durable wait).',
+    default: '1000',
+    usedBy: ['worker'],
+  },
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {
+    description: 'Workflow tasks one worker runs at once (at least 2 with a cache, at most WORKER_MAX_CACHED_WORKFLOWS).',
+    default: '40',
+    usedBy: ['worker'],
+  },
+  WORKER_MAX_CONCURRENT_ACTIVITIES: {
+    description: 'Activities one worker runs at once.',
+    default: '100',
+    usedBy: ['worker'],
+  },
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: {
+    description: 'Local activities one worker runs at once.',
+    default: '100',
+    usedBy: ['worker'],
+  },
+  // The API's rate limit (@fastify/rate-limit).
+  API_RATE_LIMIT_PER_MINUTE: {
+    description: 'Requests per minute the API allows one client address (requests without a connector token).',
+    default: '600',
+    usedBy: ['api'],
+  },
+  CONNECTOR_RATE_LIMIT_PER_MINUTE: {
+    description:
+      'Requests per minute the API allows one connector token (keyed by the token\'s id, never the token), whatever ' +
+      'address it comes from.',
+    default: '600',
+    usedBy: ['api'],
+  },
   SUPERVISOR_PID: {
     description:
       'Set by `npm start` on its children: a child exits when that process is gone, so a killed supervisor leaves no ' +

@@ -136,3 +136,54 @@ export function loadStatusFollowUp(source: EnvSource = process.env): { atMs: num
   }
   return { atMs, rate: { perSecond, burst: Math.max(1, 2 * perSecond) } };
 }
+
+/** The worker's workflow cache and task slots (bounded memory); passed to `Worker.create` as they are. */
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+}
+
+function parseCount(name: 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS' | 'WORKER_MAX_CONCURRENT_ACTIVITIES' | 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES' | 'API_RATE_LIMIT_PER_MINUTE' | 'CONNECTOR_RATE_LIMIT_PER_MINUTE', source: EnvSource, min: number): number {
+  const raw = requireEnv(name, source);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new Error(`Configuration: ${name} must be a whole number of at least ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * WORKER_MAX_*: checked here with a clear error rather than corrected by the SDK with a warning (it silently raises or
+ * lowers values that do not fit together).
+ */
+export function loadWorkerTuning(source: EnvSource = process.env): WorkerTuning {
+  const maxCachedWorkflows = parseCount('WORKER_MAX_CACHED_WORKFLOWS', source, 0);
+  if (maxCachedWorkflows === 1) throw new Error('Configuration: WORKER_MAX_CACHED_WORKFLOWS must be 0 (no cache) or at least 2, got "1"');
+  const maxConcurrentWorkflowTaskExecutions = parseCount('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', source, maxCachedWorkflows > 0 ? 2 : 1);
+  if (maxCachedWorkflows > 0 && maxConcurrentWorkflowTaskExecutions > maxCachedWorkflows) {
+    throw new Error(
+      `Configuration: WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${maxConcurrentWorkflowTaskExecutions}) must not exceed WORKER_MAX_CACHED_WORKFLOWS (${maxCachedWorkflows})`,
+    );
+  }
+  return {
+    maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentActivityTaskExecutions: parseCount('WORKER_MAX_CONCURRENT_ACTIVITIES', source, 1),
+    maxConcurrentLocalActivityExecutions: parseCount('WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES', source, 1),
+  };
+}
+
+/** The API's rate limits: per client address, and per connector token (by its id). */
+export interface RateLimits {
+  perAddressPerMinute: number;
+  perConnectorTokenPerMinute: number;
+}
+
+export function loadRateLimits(source: EnvSource = process.env): RateLimits {
+  return {
+    perAddressPerMinute: parseCount('API_RATE_LIMIT_PER_MINUTE', source, 1),
+    perConnectorTokenPerMinute: parseCount('CONNECTOR_RATE_LIMIT_PER_MINUTE', source, 1),
+  };
+}

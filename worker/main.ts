@@ -1,5 +1,5 @@
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { loadConfig, loadDigipoortConfig, loadStatusFollowUp, readEnv } from '../config';
+import { loadConfig, loadDigipoortConfig, loadStatusFollowUp, loadWorkerTuning, readEnv } from '../config';
 import { withLocalDefaults } from '../config/local';
 import { announcePresence } from '../db/repositories/worker-presence';
 import { createSmtpMailer } from '../integrations/email/mailer';
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   // Started alone (`npm run worker`) on a machine where `npm start` runs, it uses the same local configuration.
   const env = withLocalDefaults(process.env);
   const config = loadConfig(env);
+  const tuning = loadWorkerTuning(env);
   const logger = createLogger('worker', config.logLevel);
   const temporalLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const).find((l) => l === config.logLevel.toUpperCase()) ?? 'INFO';
   Runtime.install({
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       statusFollowUp: loadStatusFollowUp(env),
     },
     workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+    tuning,
   });
   // /health knows a worker is alive from this (every 2 s from when it runs, removed when it stops).
   const presence = announcePresence(pool, config.temporal.taskQueue);
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     await running;
     logger.info('worker stopped');
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, ...tuning }, 'worker running');
   await running;
 }
 

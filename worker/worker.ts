@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig, WorkerTuning } from '../config';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createDataConverter } from '../temporal/data-converter';
 import { temporalTls } from '../temporal/connection';
@@ -14,6 +14,8 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (production, tests); when absent the worker bundles workflows/ itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Workflow cache and task slots (WORKER_MAX_*); the SDK's defaults when absent. */
+  tuning?: WorkerTuning;
 }
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
@@ -31,5 +33,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     dataConverter: { ...dataConverter, failureConverterPath: FAILURE_CONVERTER_PATH },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '10 seconds',
+    ...options.tuning,
   });
 }

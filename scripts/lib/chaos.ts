@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { readEnv } from '../../config/env';
-import { isValidBsnOrRsin } from '../../domain/identifiers';
-import { dropDatabase } from '../../db/migrate';
-import { freePort } from './ports';
+import { injectFaults, setUpFirm, startLocalSystem } from './system';
 
 /**
  * A fault campaign against the whole system as an operator runs it: `npm start` (its own dev server, database,
@@ -59,22 +55,6 @@ export interface ChaosReport {
   diagnostics?: string;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function obNumbers(count: number, seed: number): string[] {
-  const found: string[] = [];
-  for (let eight = 10_000_000 + (seed % 80_000_000); found.length < count; eight += 7919) {
-    for (let last = 0; last <= 9; last++) {
-      const nine = `${eight % 100_000_000}`.padStart(8, '0') + last;
-      if (isValidBsnOrRsin(nine)) {
-        found.push(`${nine}B01`);
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 const contact = { initials: 'C', surname: 'Chaos', telephone: '0201234567' };
 
 /** The filings of one client, in order: two VAT returns (one lane), an ICP return, a supplement, then more VAT. */
@@ -90,117 +70,34 @@ function filingFor(obNumber: string, index: number): Record<string, unknown> {
   return { kind: 'vat-return', period: quarter, obNumber: `NL${obNumber}`, contact, figures: { turnover: { '1a': String(10_000 + 100 * index) }, vat: { '1a': String(2100 + 21 * index) } } };
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`chaos: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => process.stdout.write(`[chaos] ${line}\n`));
   const clients = options.clients ?? Math.max(1, Math.ceil(options.n / 4));
   const faults = options.faults ?? 0.3;
   const started = Date.now();
-  const id = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
-  // A fresh clone has no .tmp yet.
-  mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
-  const dataDir = mkdtempSync(path.join(ROOT, '.tmp', 'chaos-'));
-  const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), simulator: await freePort(), admin: await freePort() };
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/filinghub_chaos_${id}`;
-  const simulatorDatabaseUrl = `${databaseUrl}_sim`;
-  const apiUrl = `http://127.0.0.1:${ports.api}`;
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
-
-  // Only what an operator would set: nothing of the calling process's own servers leaks in.
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...(readEnv('TEMPORAL_CLI_PATH') ? { TEMPORAL_CLI_PATH: readEnv('TEMPORAL_CLI_PATH') } : {}),
-    ...(options.workflowBundlePath ? { WORKFLOW_BUNDLE_PATH: options.workflowBundlePath } : {}),
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
-    SIMULATOR_DATABASE_URL: simulatorDatabaseUrl,
-    PORT: String(ports.api),
-    TEMPORAL_PORT: String(ports.temporal),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    SIMULATOR_PORT: String(ports.simulator),
-    SIMULATOR_ADMIN_PORT: String(ports.admin),
-    SIMULATOR_STATUS_STEP_MS: '50',
-    // A call times out after 5 s; a missing process is proof of absence after 10 s.
-    DIGIPOORT_TIMEOUT_MS: '5000',
-    SEED_DEMO: 'false',
-    LOG_LEVEL: 'warn',
-  };
-  let output = '';
-  const system: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  system.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  system.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => system.once('exit', () => resolve()));
-  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  const system = await startLocalSystem({
+    name: 'chaos',
+    log,
+    workflowBundlePath: options.workflowBundlePath,
+    settings: {
+      SIMULATOR_STATUS_STEP_MS: '50',
+      // A call times out after 5 s; a missing process is proof of absence after 10 s.
+      DIGIPOORT_TIMEOUT_MS: '5000',
+    },
+  });
+  const { dataDir } = system;
+  const pool = new Pool({ connectionString: system.databaseUrl, max: 2 });
   let report: ChaosReport | undefined;
   try {
-    await until('npm start', 300_000, async () => {
-      if (system.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-      return output.includes('Filing hub is running') ? true : undefined;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${output.slice(-4000)}`);
-    });
-    log(`system up on API ${apiUrl} (Temporal ${ports.temporal}, simulator ${ports.simulator}) in ${Math.round((Date.now() - started) / 1000)} s`);
-    const staffToken = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
-    const call = async (method: string, url: string, body?: unknown, token = staffToken) => {
-      for (let attempt = 0; ; attempt++) {
-        const res = await fetch(`${apiUrl}${url}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-          body: body ? JSON.stringify(body) : undefined,
-        }).catch(() => undefined);
-        // The API may be shedding load or restarting: the same request again, as the 503 says.
-        if (res && res.status !== 503 && res.status !== 429) {
-          const text = await res.text();
-          return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-        }
-        if (attempt > 60) throw new Error(`${method} ${url}: no answer`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    };
-
+    const call = system.call;
     // The firm: one hub, its holding certificate, the clients with their administrations and connector tokens.
-    const participant = String(10_000 + (process.pid % 89_999));
-    const hub = await call('POST', '/api/hubs', { environmentCode: `O${participant}AA`, name: 'Chaos hub', sendReceiveIntervalSeconds: 5 });
-    if (hub.status !== 201) throw new Error(`hub: ${hub.status} ${JSON.stringify(hub.json)}`);
-    const manifest = JSON.parse(readFileSync(path.join(dataDir, 'pki', 'manifest.json'), 'utf8')) as { organisations: { slug: string; pkcs12File: string; passphraseFile: string }[] };
-    const holding = manifest.organisations.find((o) => o.slug === 'holding')!;
-    const certificate = await call('POST', `/api/hubs/${participant}/certificates`, {
-      label: 'Holding (chaos)',
-      pkcs12: readFileSync(path.join(dataDir, 'pki', holding.pkcs12File)).toString('base64'),
-      passphrase: readFileSync(path.join(dataDir, 'pki', holding.passphraseFile), 'utf8').trim(),
-      workCertificate: true,
-    });
-    if (certificate.status !== 201) throw new Error(`certificate: ${certificate.status} ${JSON.stringify(certificate.json)}`);
-    const numbers = obNumbers(clients, process.pid);
-    const tokens: string[] = [];
-    for (const [i, ob] of numbers.entries()) {
-      const org = await call('POST', `/api/hubs/${participant}/organisations`, { name: `Chaos client ${i + 1}`, obNumber: `NL${ob}` });
-      const admin = await call('POST', `/api/hubs/${participant}/administrations`, { name: `Administration ${i + 1}`, organisationId: org.json.id });
-      const token = await call('POST', `/api/hubs/${participant}/connector-tokens`, { scope: 'administration', administrationId: admin.json.id });
-      tokens.push(String(token.json.token));
-    }
+    const firm = await setUpFirm(system, { clients, label: 'Chaos', sendReceiveIntervalSeconds: 5 });
+    const participant = firm.participant;
+    const numbers = firm.clients.map((c) => c.obNumber);
+    const tokens = firm.clients.map((c) => c.connectorToken);
 
     // Faults on every Digipoort call, in five kinds; together `faults` of all calls.
-    const each = 1 - (1 - faults) ** (1 / 5);
-    const operation = options.faultOperation ? { operation: options.faultOperation } : {};
-    const rules = [
-      { kind: 'http503', fraction: each, ...operation },
-      { kind: 'reset-before', fraction: each, ...operation },
-      { kind: 'reset-after', fraction: each, ...operation },
-      { kind: 'http500-after', fraction: each, ...operation },
-      { kind: 'latency', latencyMs: 4000, fraction: each, ...operation },
-    ];
-    await fetch(`${adminUrl}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) });
+    await injectFaults(system, faults, options.faultOperation);
     log(`${clients} clients, ${options.n} filings, ${Math.round(faults * 100)} % of ${options.faultOperation ?? 'all'} Digipoort calls failing`);
 
     // Chaos: the worker and the dev server killed by their pids, as an operator would, while filings are in flight.
@@ -259,7 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     // What Digipoort accepted, per message and per kenmerk, against what the hub recorded.
-    const deliveries = (await (await fetch(`${adminUrl}/admin/deliveries?limit=1000000`)).json()) as {
+    const deliveries = (await (await fetch(`${system.adminUrl}/admin/deliveries?limit=1000000`)).json()) as {
       byAanleverkenmerk: Record<string, number>;
       processes: { kenmerk: string; aanleverkenmerk: string | null }[];
     };
@@ -315,21 +212,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       temporalRestarts: kills.temporal,
       seconds: Math.round((Date.now() - started) / 1000),
       problems,
-      ...(problems.length > 0 ? { diagnostics: output.slice(-6000) } : {}),
+      ...(problems.length > 0 ? { diagnostics: system.output().slice(-6000) } : {}),
     };
     return report;
   } finally {
-    system.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (system.exitCode === null) system.kill('SIGKILL');
     await pool.end();
-    if (!options.keep) {
-      await dropDatabase(databaseUrl).catch(() => undefined);
-      await dropDatabase(simulatorDatabaseUrl).catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    } else {
-      log(`kept ${dataDir}, ${databaseUrl} and ${simulatorDatabaseUrl}`);
-    }
+    await system.stop(Boolean(options.keep));
     if (report?.diagnostics) log(`output of npm start (last part):\n${report.diagnostics}`);
   }
 }

@@ -125,6 +125,21 @@ export async function waitForTemporal(address: string, timeoutMs: number, isDead
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
+/**
+ * SQLite settings of the dev server. A throwaway test server (`fast`): WAL without any sync, nothing needs to survive.
+ * A server with a state file (`npm start`): WAL with `synchronous=NORMAL`. A commit is then written into the WAL
+ * before it returns, so a crashed or killed dev server (or worker, or supervisor) loses nothing committed; only an
+ * operating-system crash or power loss may roll back the last commits, never corrupt the file. It syncs at
+ * checkpoints instead of at every commit (SQLite's default `journal_mode=DELETE` with `synchronous=FULL` syncs the
+ * journal and the file at every commit, the dev server's ceiling on a busy day). `synchronous=FULL` would also survive
+ * a power loss, at about the cost of the default: not worth it for a local development server.
+ */
+export function sqlitePragmas(options: Pick<DevServerOptions, 'dbFile' | 'fast'>): string[] {
+  if (options.fast) return ['journal_mode=WAL', 'synchronous=OFF'];
+  if (options.dbFile) return ['journal_mode=WAL', 'synchronous=NORMAL'];
+  return [];
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
@@ -146,7 +161,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...searchAttributeArgs(),
   ];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
-  if (options.fast) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
+  for (const pragma of sqlitePragmas(options)) args.push('--sqlite-pragma', pragma);
   if (options.uiPort !== undefined) {
     args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
     if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);

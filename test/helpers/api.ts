@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { createStaffToken } from '../../api/plugins/auth';
-import { readEnv } from '../../config';
+import { readEnv, type RateLimits } from '../../config';
 import { TrustRoots } from '../../integrations/pki/trust';
 import { createLogger, type Logger } from '../../lib/logger';
 import type { TestContext } from './temporal';
 import { TEST_SEARCH_ATTRIBUTE_KEY } from '../setup/constants';
 
 /** The real API app (inject, no socket) on the test context's pool and Temporal client, plus a staff token. */
-export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; staffSignInAttemptsPerMinute?: number; temporalUiUpstream?: string; logger?: Logger; maxEventLoopDelayMs?: number } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
+export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAttemptsPerMinute?: number; staffSignInAttemptsPerMinute?: number; temporalUiUpstream?: string; logger?: Logger; maxEventLoopDelayMs?: number; rateLimits?: RateLimits } = {}): Promise<{ app: FastifyInstance; staffToken: string }> {
   const app = await buildApp({
     pool: ctx.pool,
     temporal: ctx.client,
@@ -21,6 +21,7 @@ export async function buildTestApp(ctx: TestContext, overrides: { portalLoginAtt
     codecAuthRequired: true,
     publicUrl: ctx.config.publicUrl,
     temporalUiUpstream: overrides.temporalUiUpstream,
+    rateLimits: overrides.rateLimits,
     // Test files log in far more often than a person; the limit itself has its own test.
     portalLoginAttemptsPerMinute: overrides.portalLoginAttemptsPerMinute ?? 1000,
     staffSignInAttemptsPerMinute: overrides.staffSignInAttemptsPerMinute ?? 1000,

@@ -206,4 +206,27 @@ describe('API edges', () => {
     expect(Math.max(...latencies)).toBeLessThan(1000);
     expect(await messageCount(ctx.pool, hub.hubId)).toBe(before);
   }, 120_000);
+
+  it('the rate limit counts per connector token: one over its limit gets 429 with Retry-After, another token is unaffected', async () => {
+    const limited = await buildTestApp(ctx, { rateLimits: { perAddressPerMinute: 1000, perConnectorTokenPerMinute: 3 } });
+    try {
+      const second = await call(limited, 'POST', `/api/hubs/${hub.participant}/connector-tokens`, { scope: 'administration', administrationId: hub.administrationId });
+      expect(second.statusCode).toBe(201);
+      const read = (token: string) =>
+        limited.app.inject({ method: 'GET', url: `/connector/${hub.participant}/messages/999999`, headers: { authorization: `Bearer ${token}` } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await read(hub.connectorToken)).statusCode);
+      expect(statuses.every((s) => s !== 429)).toBe(true);
+      const over = await read(hub.connectorToken);
+      expect(over.statusCode).toBe(429);
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // The same address, another token: its own budget.
+      const other = await read(second.json().token as string);
+      expect(other.statusCode).not.toBe(429);
+      // Requests without a connector token count against the address, not against either token.
+      expect((await call(limited, 'GET', `/api/hubs/${hub.participant}`)).statusCode).toBe(200);
+    } finally {
+      await limited.app.close();
+    }
+  });
 });

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ENV_VARS, loadConfig, loadDigipoortConfig, readEnv } from '../../config';
+import { ENV_VARS, loadConfig, loadDigipoortConfig, loadRateLimits, loadWorkerTuning, readEnv } from '../../config';
+import { sqlitePragmas } from '../../scripts/lib/temporal-dev-server';
 import { withLocalDefaults } from '../../config/local';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -61,6 +62,34 @@ describe('configuration registry (config/env.ts)', () => {
       port: 3000,
       codecAuthRequired: true,
     });
+  });
+
+  it('bounds the worker: cache and task slots with safe defaults, refusing values the SDK would silently correct', () => {
+    expect(loadWorkerTuning({})).toEqual({
+      maxCachedWorkflows: 1000,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentActivityTaskExecutions: 100,
+      maxConcurrentLocalActivityExecutions: 100,
+    });
+    expect(loadWorkerTuning({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toMatchObject({ maxCachedWorkflows: 0, maxConcurrentWorkflowTaskExecutions: 1 });
+    expect(() => loadWorkerTuning({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow('WORKER_MAX_CACHED_WORKFLOWS must be a whole number of at least 0, got "lots"');
+    expect(() => loadWorkerTuning({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/);
+    expect(() => loadWorkerTuning({ WORKER_MAX_CACHED_WORKFLOWS: '20' })).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(40\) must not exceed WORKER_MAX_CACHED_WORKFLOWS \(20\)/);
+    expect(() => loadWorkerTuning({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be a whole number of at least 2/);
+    expect(() => loadWorkerTuning({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toThrow(/WORKER_MAX_CONCURRENT_ACTIVITIES must be a whole number of at least 1/);
+    expect(() => loadWorkerTuning({ WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '2.5' })).toThrow(/WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES must be a whole number/);
+  });
+
+  it('rate limits per address and per connector token are settings', () => {
+    expect(loadRateLimits({})).toEqual({ perAddressPerMinute: 600, perConnectorTokenPerMinute: 600 });
+    expect(loadRateLimits({ API_RATE_LIMIT_PER_MINUTE: '100', CONNECTOR_RATE_LIMIT_PER_MINUTE: '6000' })).toEqual({ perAddressPerMinute: 100, perConnectorTokenPerMinute: 6000 });
+    expect(() => loadRateLimits({ CONNECTOR_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(/CONNECTOR_RATE_LIMIT_PER_MINUTE must be a whole number of at least 1, got "0"/);
+  });
+
+  it('the dev server of npm start keeps its state durable across a crash (WAL, synchronous=NORMAL); tests run it fast', () => {
+    expect(sqlitePragmas({ dbFile: '/data/temporal/dev-server.sqlite' })).toEqual(['journal_mode=WAL', 'synchronous=NORMAL']);
+    expect(sqlitePragmas({ fast: true })).toEqual(['journal_mode=WAL', 'synchronous=OFF']);
+    expect(sqlitePragmas({})).toEqual([]);
   });
 
   it('PORT without PUBLIC_URL: every link follows PORT; the Web UI URL follows TEMPORAL_UI_PORT', () => {

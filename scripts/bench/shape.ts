@@ -1,0 +1,117 @@
+import { temporal } from '@temporalio/proto';
+
+/**
+ * The filing's shape as the engine sees it, read from the history of a real, finished filing (so it is whatever
+ * workflows/filing.ts does at that moment, not a count kept by hand): the commands and messages in their order.
+ * The bench's no-op workflow (noop-workflow.ts) replays this sequence with activities that do nothing.
+ */
+export type ShapeStep =
+  | { kind: 'activity'; name: string; ack?: boolean }
+  | { kind: 'local'; name: string; ack?: boolean }
+  | { kind: 'upsert' }
+  /** Wait here for the approval update (the first activity after it is the decision being recorded). */
+  | { kind: 'update' }
+  /** Wait here for one more status signal. */
+  | { kind: 'signal' }
+  /** A timer started (reminders): the next wait carries a timeout, so the timer is started and cancelled. */
+  | { kind: 'timer' };
+
+export interface FilingShape {
+  steps: ShapeStep[];
+  counts: { activities: number; localActivities: number; upserts: number; updates: number; signals: number; timers: number };
+  /** Events of the history it was read from. */
+  historyEvents: number;
+}
+
+/** What shapeFromHistory needs of an event (protobuf's IHistoryEvent fits). */
+export interface HistoryEventLike {
+  eventType?: number | string | null;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+}
+
+const E = temporal.api.enums.v1.EventType;
+const EVENT = {
+  ACTIVITY_TASK_SCHEDULED: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+  TIMER_STARTED: E.EVENT_TYPE_TIMER_STARTED,
+  WORKFLOW_EXECUTION_SIGNALED: E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+  MARKER_RECORDED: E.EVENT_TYPE_MARKER_RECORDED,
+  UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  WORKFLOW_EXECUTION_UPDATE_ACCEPTED: E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+} as const;
+
+function typeOf(event: HistoryEventLike): number | undefined {
+  if (typeof event.eventType === 'number') return event.eventType;
+  if (typeof event.eventType === 'string') return (E as unknown as Record<string, number>)[event.eventType];
+  return undefined;
+}
+
+/** The activity type of a local-activity marker (the SDK's `core_local_activity` marker carries it in its data). */
+function localActivityName(event: HistoryEventLike): string {
+  const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  if (data) {
+    try {
+      const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activityType?: string; activity_type?: string };
+      return parsed.activityType ?? parsed.activity_type ?? 'local';
+    } catch {
+      // not JSON: unnamed
+    }
+  }
+  return 'local';
+}
+
+/** The activity whose completion is Digipoort's acknowledgement (the kenmerk stored): aanleveren. */
+const ACK_ACTIVITY = /submit|aanlever/i;
+
+export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
+  const steps: ShapeStep[] = [];
+  for (const event of events) {
+    switch (typeOf(event)) {
+      case EVENT.ACTIVITY_TASK_SCHEDULED:
+        steps.push({ kind: 'activity', name: event.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity' });
+        break;
+      case EVENT.MARKER_RECORDED:
+        if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') steps.push({ kind: 'local', name: localActivityName(event) });
+        break;
+      case EVENT.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        steps.push({ kind: 'upsert' });
+        break;
+      case EVENT.WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        steps.push({ kind: 'update' });
+        break;
+      case EVENT.WORKFLOW_EXECUTION_SIGNALED:
+        steps.push({ kind: 'signal' });
+        break;
+      case EVENT.TIMER_STARTED:
+        steps.push({ kind: 'timer' });
+        break;
+      default:
+        break;
+    }
+  }
+  // The acknowledgement: the last aanleveren-like activity; else the last activity before the first status signal.
+  const isCall = (s: ShapeStep): s is Extract<ShapeStep, { kind: 'activity' | 'local' }> => s.kind === 'activity' || s.kind === 'local';
+  let ack = steps.map((s, i) => (isCall(s) && ACK_ACTIVITY.test(s.name) ? i : -1)).filter((i) => i >= 0).pop();
+  if (ack === undefined) {
+    const firstSignal = steps.findIndex((s) => s.kind === 'signal');
+    const before = (firstSignal === -1 ? steps : steps.slice(0, firstSignal)).map((s, i) => (isCall(s) ? i : -1)).filter((i) => i >= 0);
+    ack = before.pop();
+  }
+  if (ack !== undefined) {
+    const step = steps[ack];
+    if (isCall(step)) step.ack = true;
+  }
+  const count = (kind: ShapeStep['kind']) => steps.filter((s) => s.kind === kind).length;
+  return {
+    steps,
+    counts: {
+      activities: count('activity'),
+      localActivities: count('local'),
+      upserts: count('upsert'),
+      updates: count('update'),
+      signals: count('signal'),
+      timers: count('timer'),
+    },
+    historyEvents: events.length,
+  };
+}

@@ -1,0 +1,64 @@
+import { temporal } from '@temporalio/proto';
+import { fmt, formatTable, percentile, perMinute, ratio, secs } from '../../scripts/bench/stats';
+import { shapeFromHistory } from '../../scripts/bench/shape';
+
+const E = temporal.api.enums.v1.EventType;
+
+describe('bench helpers (scripts/bench)', () => {
+  it('percentiles interpolate between the closest ranks and ignore what is not a number', () => {
+    expect(percentile([], 50)).toBeUndefined();
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
+    expect(percentile([1, 2, 3, 4, 5], 0)).toBe(1);
+    expect(percentile([1, 2, 3, 4, 5], 100)).toBe(5);
+    expect(percentile(Array.from({ length: 101 }, (_, i) => i), 99)).toBe(99);
+    expect(percentile([1, NaN, 3], 50)).toBe(2);
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+  });
+
+  it('rates and ratios are undefined rather than infinite', () => {
+    expect(perMinute(100, 30_000)).toBe(200);
+    expect(perMinute(0, 30_000)).toBeUndefined();
+    expect(perMinute(5, 0)).toBeUndefined();
+    expect(ratio(3, 4)).toBe(0.75);
+    expect(ratio(3, 0)).toBeUndefined();
+    expect(ratio(undefined, 4)).toBeUndefined();
+    expect(fmt(undefined)).toBe('–');
+    expect(fmt(1.234, 2, ' kB')).toBe('1.23 kB');
+    expect(secs(1530)).toBe('1.53 s');
+  });
+
+  it('prints a Markdown table with padded columns', () => {
+    expect(formatTable(['Figure', 'N=10'], [['throughput', '190'], ['p99', '1.5 s']])).toBe(
+      ['| Figure     | N=10  |', '|------------|-------|', '| throughput | 190   |', '| p99        | 1.5 s |'].join('\n'),
+    );
+  });
+
+  it("reads the filing's shape from its history: activities in order, the acknowledgement, waits and upserts", () => {
+    const activity = (name: string) => ({ eventType: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name } } });
+    const shape = shapeFromHistory([
+      { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED },
+      { eventType: E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES },
+      activity('prepareForSending'),
+      { eventType: E.EVENT_TYPE_TIMER_STARTED },
+      { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED },
+      activity('recordDecision'),
+      activity('submitToDigipoort'),
+      activity('notifyAdministration'),
+      { eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED' },
+      { eventType: E.EVENT_TYPE_MARKER_RECORDED, markerRecordedEventAttributes: { markerName: 'core_local_activity' } },
+      { eventType: E.EVENT_TYPE_MARKER_RECORDED, markerRecordedEventAttributes: { markerName: 'core_patch' } },
+      { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED },
+    ]);
+    expect(shape.counts).toEqual({ activities: 4, localActivities: 1, upserts: 1, updates: 1, signals: 1, timers: 1 });
+    expect(shape.historyEvents).toBe(12);
+    expect(shape.steps.map((s) => s.kind)).toEqual(['upsert', 'activity', 'timer', 'update', 'activity', 'activity', 'activity', 'signal', 'local']);
+    expect(shape.steps.filter((s) => 'ack' in s && s.ack)).toEqual([{ kind: 'activity', name: 'submitToDigipoort', ack: true }]);
+  });
+
+  it('without an aanleveren-like activity the acknowledgement is the last call before the first status signal', () => {
+    const activity = (name: string) => ({ eventType: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name } } });
+    const shape = shapeFromHistory([activity('a'), activity('b'), { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED }, activity('c')]);
+    expect(shape.steps.filter((s) => 'ack' in s && s.ack)).toEqual([{ kind: 'activity', name: 'b', ack: true }]);
+  });
+});
