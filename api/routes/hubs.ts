@@ -11,7 +11,7 @@ import { listHubs, toHub, type Hub } from '../../db/repositories/hubs';
 import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { HubParams, HubSchema } from '../schemas/hubs';
-import { deleteHubSchedules, ensureSendReceiveSchedule } from '../services/schedules';
+import { deleteHubSchedules, ensureSendReceiveWorkflow } from '../services/schedules';
 
 const view = (hub: Hub) => ({
   id: hub.id,
@@ -68,7 +68,7 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
         await writeLog(client, { hubId: created.id, environment: created.environmentCode, step: 'send-receive', level: 'I', text: `hub ${participant} created by ${request.staff?.name}` });
         return created;
       });
-      await ensureSendReceiveSchedule(temporal, taskQueue, hub);
+      await ensureSendReceiveWorkflow(temporal, taskQueue, hub);
       return reply.status(201).header('Location', `/api/hubs/${participant}`).send(view(hub));
     },
   );
@@ -148,7 +148,7 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
         ],
       );
       const hub = toHub(rows[0]);
-      await ensureSendReceiveSchedule(temporal, taskQueue, hub);
+      await ensureSendReceiveWorkflow(temporal, taskQueue, hub);
       return view(hub);
     },
   );
