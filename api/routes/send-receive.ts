@@ -22,16 +22,16 @@ const sendReceiveRoute: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client
           '202 once the hub\'s send/receive workflow (`workflowId`, one per hub) accepted the run; `runId` is the id of that ' +
           'run (the workflow update `runSendReceive`, whose result is the run\'s summary). 409 "already running" while a run of ' +
           'this hub is going on (a dead run gives way after 30 minutes). An on-demand run makes the full scan (every process of every ' +
-          'organisation and message type of the last 30 days, H7 and H9; the timer\'s runs make it daily); `full: false` asks ' +
+          'organisation and message type of the last 30 days, H7 and H9; the timer\'s runs make it daily); `?full=false` asks ' +
           'for the new statuses only (one getNieuweStatussenProces per open process), as a timer run does.',
         security: [{ staffToken: [] }],
         params: Type.Object({ participant: Type.String() }),
-        body: Type.Optional(Type.Object({ full: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+        querystring: Type.Object({ full: Type.Optional(Type.Boolean()) }),
         response: { 202: Type.Object({ runId: Type.String(), workflowId: Type.String() }), 409: ErrorResponse },
       },
     },
     async (request, reply) =>
-      reply.status(202).send(await startSendReceive({ pool, temporal, taskQueue }, request.hub!, request.staff?.name ?? 'staff', { full: request.body?.full })),
+      reply.status(202).send(await startSendReceive({ pool, temporal, taskQueue }, request.hub!, request.staff?.name ?? 'staff', { full: request.query.full })),
   );
 };
 
