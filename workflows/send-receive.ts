@@ -194,6 +194,7 @@ export async function sendReceiveHub(input: SendReceiveHubInput): Promise<void> 
       const request = asked ? queue.shift() : undefined;
       const trigger = request ? 'api' : 'schedule';
       const runId = request?.runId ?? `${workflowInfo().runId}-${runs}`;
+      intervalChanged = false;
       const result = await round.sendReceiveRound({ hubId: input.hubId, runId, trigger, full: request?.full });
       runs++;
       if (request) done.set(request.runId, result);
@@ -202,7 +203,8 @@ export async function sendReceiveHub(input: SendReceiveHubInput): Promise<void> 
         // E-mails that could not be sent earlier (SMTP down) get another try after every run.
         await round.flushEmailOutbox({ hubId: input.hubId });
       }
-      if (result.intervalSeconds !== intervalSeconds) intervalSeconds = result.intervalSeconds;
+      // The setting as the run read it, unless a change was signalled meanwhile (that one is at least as new).
+      if (!intervalChanged) intervalSeconds = result.intervalSeconds;
       intervalChanged = false;
       describe();
     }
