@@ -8,7 +8,7 @@ import { runUntilSignalled } from '../lib/process';
 import { connectClient } from '../temporal/connection';
 import { buildApp } from './app';
 import { listHubs } from '../db/repositories/hubs';
-import { ensureCertificateExpirySchedule, ensureSendReceiveSchedule } from './services/schedules';
+import { ensureCertificateExpirySchedule, ensureSendReceiveWorkflow } from './services/schedules';
 
 async function main(): Promise<void> {
   // Started alone (`npm run api`) on a machine where `npm start` runs, it uses the same local configuration.
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   });
   // Every hub's send/receive schedule exists and matches the hub (a new deployment, a restored database).
   for (const hub of await listHubs(pool)) {
-    await ensureSendReceiveSchedule(temporal, config.temporal.taskQueue, hub);
+    await ensureSendReceiveWorkflow(temporal, config.temporal.taskQueue, hub);
     // C7: every hub's certificate expiry watch.
     await ensureCertificateExpirySchedule(temporal, config.temporal.taskQueue, hub);
   }

@@ -223,8 +223,12 @@ async function statussen(
     : process.plan;
   let visible = visibleStatuses(plan, process.deliveredAt, ctx.now, ctx.statusStepMs);
   if (operation === 'getNieuweStatussenProces') {
-    const already = await ctx.store.advanceCursor(ctx.caller.certificate.fingerprint256, kenmerk, visible.length);
-    visible = visible.slice(already);
+    // The caller's cursor counts the statuses it was given in the order they became visible (by step, stable): what
+    // became visible since its last call is always at the end, whatever the plan's order (a mandate's register
+    // statuses follow the plan's, for instance), so nothing is given twice or skipped.
+    const arrived = visible.map((s, i) => ({ s, i })).sort((a, b) => a.s.step - b.s.step || a.i - b.i).map(({ s }) => s);
+    const already = await ctx.store.advanceCursor(ctx.caller.certificate.fingerprint256, kenmerk, arrived.length);
+    visible = arrived.slice(already);
   }
   const inWindow = visible.filter((s) => {
     const at = process.deliveredAt.getTime() + s.step * ctx.statusStepMs;

@@ -54,6 +54,8 @@ export class DigipoortSimulator {
   /** Status plans set through the admin endpoint, per aanleverkenmerk, for deliveries still to come. */
   private readonly plans = new Map<string, PlannedStatus[]>();
   private readonly clock: () => Date;
+  /** Verified requests per operation and caller certificate (fingerprint), for the tests' cost checks. */
+  private readonly calls = new Map<string, Map<string, number>>();
 
   constructor(private readonly options: SimulatorOptions) {
     this.faults = [...options.faults];
@@ -185,6 +187,9 @@ export class DigipoortSimulator {
         clockSkewSeconds: this.options.clockSkewSeconds,
       });
       operationName = request.operation;
+      const perCaller = this.calls.get(request.operation) ?? new Map<string, number>();
+      perCaller.set(caller.certificate.fingerprint256, (perCaller.get(caller.certificate.fingerprint256) ?? 0) + 1);
+      this.calls.set(request.operation, perCaller);
       const outcome = await handleOperation(request, {
         store: this.options.store,
         caller,
@@ -288,6 +293,14 @@ export class DigipoortSimulator {
       }
       const mandateAnswer = await handleMandateAdmin(route, url, readJson, store.mandates);
       if (mandateAnswer) return json(mandateAnswer.status, mandateAnswer.body);
+      if (route === 'GET /admin/calls') {
+        // Verified requests since the simulator started: { operation: { total, byCertificate: { fingerprint: n } } }.
+        const body: Record<string, { total: number; byCertificate: Record<string, number> }> = {};
+        for (const [operation, perCaller] of this.calls) {
+          body[operation] = { total: [...perCaller.values()].reduce((a, b) => a + b, 0), byCertificate: Object.fromEntries(perCaller) };
+        }
+        return json(200, body);
+      }
       if (route === 'GET /admin/rejections') return json(200, await store.rejections(Number(url.searchParams.get('limit') ?? 50)));
       if (route === 'GET /admin/faults') return json(200, this.faults);
       if (route === 'PUT /admin/faults') {

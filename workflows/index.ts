@@ -1,7 +1,7 @@
 // Every workflow the worker runs; the worker bundles this file (workflowsPath) for the workflow sandbox.
 export { platformCheck } from './platform-check';
 export { filing } from './filing';
-export { sendReceive } from './send-receive';
+export { sendReceive, sendReceiveHub } from './send-receive';
 export { mandate } from './mandate';
 export { certificateRunbook } from './certificate-runbook';
 export { certificateExpiryWatch } from './certificate-expiry';

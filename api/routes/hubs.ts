@@ -10,7 +10,7 @@ import { HttpError } from '../plugins/errors';
 import { ErrorResponse } from '../schemas/common';
 import { HubParams, HubSchema } from '../schemas/hubs';
 import { changeHub } from '../services/hub-settings';
-import { deleteHubSchedules, ensureSendReceiveSchedule } from '../services/schedules';
+import { deleteHubSchedules, ensureSendReceiveWorkflow } from '../services/schedules';
 
 const view = (hub: Hub) => ({
   id: hub.id,
@@ -67,7 +67,7 @@ const hubs: FastifyPluginAsyncTypebox<{ pool: Pool; temporal: Client; taskQueue:
         await writeLog(client, { hubId: created.id, environment: created.environmentCode, step: 'send-receive', level: 'I', text: `hub ${participant} created by ${request.staff?.name}` });
         return created;
       });
-      await ensureSendReceiveSchedule(temporal, taskQueue, hub);
+      await ensureSendReceiveWorkflow(temporal, taskQueue, hub);
       return reply.status(201).header('Location', `/api/hubs/${participant}`).send(view(hub));
     },
   );

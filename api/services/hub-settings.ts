@@ -7,7 +7,7 @@ import type { Pool } from '../../db/pool';
 import { writeLog } from '../../db/repositories/communication-log';
 import { toHub, type Hub } from '../../db/repositories/hubs';
 import { reminderMomentsOf, setMessageType, setReminderMoments, type HubReminderMoments } from '../../db/repositories/hub-settings';
-import { ensureSendReceiveSchedule } from './schedules';
+import { ensureSendReceiveWorkflow } from './schedules';
 
 /**
  * A hub's settings, changed the same way from the JSON API and the staff console: name, send/receive interval (the
@@ -61,7 +61,7 @@ export async function changeHub(deps: HubSettingsDeps, hub: Hub, body: HubChange
     ],
   );
   const changed = toHub(rows[0]);
-  await ensureSendReceiveSchedule(deps.temporal, deps.taskQueue, changed);
+  await ensureSendReceiveWorkflow(deps.temporal, deps.taskQueue, changed);
   return changed;
 }
 

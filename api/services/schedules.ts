@@ -5,10 +5,12 @@ import {
   type Client,
   type ScheduleOptionsAction,
   type ScheduleSpec,
+  WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { Hub } from '../../db/repositories/hubs';
 import { certificateExpiryScheduleId, certificateExpiryWatch, type CertificateExpiryInput } from '../../workflows/certificate-expiry';
-import { sendReceive, sendReceiveScheduleId, type SendReceiveInput } from '../../workflows/send-receive';
+import { sendReceiveHub, sendReceiveHubWorkflowId, sendReceiveIntervalSignal, sendReceiveScheduleId } from '../../workflows/send-receive';
+import { sendReceiveHubStart } from './send-receive';
 import { HubAttribute } from '../../workflows/search-attributes';
 
 /**
@@ -47,23 +49,18 @@ async function deleteSchedule(client: Client, scheduleId: string): Promise<void>
   }
 }
 
-/** H8: the hub's send/receive Schedule (`send-receive-<participant>`), at the hub's interval. */
-export async function ensureSendReceiveSchedule(client: Client, taskQueue: string, hub: Hub): Promise<void> {
-  const scheduleId = sendReceiveScheduleId(hub.participantNumber);
-  const input: SendReceiveInput = { hubId: hub.id, participant: hub.participantNumber, trigger: 'schedule' };
-  await ensureSchedule(client, scheduleId, {
-    spec: { intervals: [{ every: `${hub.sendReceiveIntervalSeconds} seconds` }] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: sendReceive,
-      workflowId: scheduleId,
-      taskQueue,
-      args: [input],
-      typedSearchAttributes: [{ key: HubAttribute, value: hub.participantNumber }],
-    },
-    catchupWindow: '1 minute',
-    purpose: `send and receive for hub ${hub.participantNumber}`,
+/**
+ * H8: the hub's long-lived send/receive workflow (`send-receive-<participant>`) runs, at the hub's interval: started
+ * when it does not run, told the interval when it does (a changed setting takes effect at once). The per-run Schedule
+ * of earlier versions (same id) is removed; runs it started finish on the old workflow type.
+ */
+export async function ensureSendReceiveWorkflow(client: Client, taskQueue: string, hub: Hub): Promise<void> {
+  await client.workflow.signalWithStart(sendReceiveHub, {
+    ...sendReceiveHubStart(taskQueue, hub),
+    signal: sendReceiveIntervalSignal,
+    signalArgs: [{ intervalSeconds: hub.sendReceiveIntervalSeconds }],
   });
+  await deleteSchedule(client, sendReceiveScheduleId(hub.participantNumber));
 }
 
 /** C7: the hub's daily certificate expiry watch (`certificate-expiry-<participant>`). */
@@ -86,8 +83,13 @@ export async function ensureCertificateExpirySchedule(client: Client, taskQueue:
   });
 }
 
-/** A deleted hub's Schedules go with it. */
+/** A deleted hub's Schedules and its send/receive workflow go with it. */
 export async function deleteHubSchedules(client: Client, participant: string): Promise<void> {
   await deleteSchedule(client, sendReceiveScheduleId(participant));
+  try {
+    await client.workflow.getHandle(sendReceiveHubWorkflowId(participant)).terminate('hub deleted');
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
   await deleteSchedule(client, certificateExpiryScheduleId(participant));
 }

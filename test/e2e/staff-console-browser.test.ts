@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumPath } from '../../scripts/lib/chromium';
 import { buildTestApp } from '../helpers/api';
-import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
+import { call, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { createConsoleAccount } from '../helpers/console';
 import { fileOutsideTheHub } from '../helpers/wus';
 import { startTestContext, type TestContext } from '../helpers/temporal';
@@ -66,7 +66,7 @@ describe('staff console in a browser', () => {
     let onb: { number: number }[] = [];
     for (let i = 0; i < 20 && onb.length === 0; i++) {
       const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
-      if (run.statusCode === 202) await ctx.client.workflow.getHandle(run.json().workflowId).result();
+      if (run.statusCode === 202) await sendReceiveRunResult(ctx.client, run.json());
       else await new Promise((resolve) => setTimeout(resolve, 500));
       onb = (await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB&unresolved=true`)).json();
     }

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { isValidBsnOrRsin } from '../../domain/identifiers';
 import { organisation as testCertificate, pkiDir } from './wus';
@@ -126,6 +127,14 @@ export async function sendReceiveUntil(
     await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/**
+ * Waits for the on-demand send/receive run a 202 of POST /api/hubs/{p}/send-receive announced: the run is the
+ * update `runId` of the hub's long-lived workflow `workflowId`. Returns the run's summary.
+ */
+export async function sendReceiveRunResult(client: Client, started: { workflowId: string; runId: string }): Promise<{ summary: string; calls: number; changed: number; unknown: number; fullScan: boolean }> {
+  return client.workflow.getHandle(started.workflowId).getUpdateHandle<{ summary: string; calls: number; changed: number; unknown: number; fullScan: boolean }>(started.runId).result();
 }
 
 export async function messageCount(pool: { query: (q: string, p: unknown[]) => Promise<{ rows: { n: number }[] }> }, hubId: string): Promise<number> {

@@ -11,6 +11,7 @@ import {
   createTestHub,
   messageCount,
   postViaConnector,
+  sendReceiveRunResult,
   sendReceiveUntil,
   vatReturnRequest,
   type Api,
@@ -401,7 +402,7 @@ describe('filing rules that slip', () => {
     async function oneRun(hub: TestHub): Promise<void> {
       const started = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
       expect(started.statusCode).toBe(202);
-      await ctx.client.workflow.getHandle(started.json().workflowId).result();
+      await sendReceiveRunResult(ctx.client, started.json());
     }
     const filingOf = async (hub: TestHub, number: number) =>
       (await call(api, 'GET', `/api/hubs/${hub.participant}/filings/${number}`)).json() as { lifecycle: number; digipoortStatus: string | null; kenmerk: string | null; statuses: { statuscode: string; tijdstempelStatus: string }[] };

@@ -1,5 +1,5 @@
 import { buildTestApp } from '../helpers/api';
-import { call, callbackReceiver, createTestHub, messageCount, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, messageCount, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
 import { createStaffToken } from '../../api/plugins/auth';
 import { fileOutsideTheHub, organisation, simulatorAdmin, vatInstance } from '../helpers/wus';
@@ -104,7 +104,7 @@ describe('filing hub rules', () => {
     const refused = [a, b].find((r) => r.statusCode === 409)!;
     expect(refused.json()).toMatchObject({ rule: 'H8', message: expect.stringContaining('already running') });
     const started = [a, b].find((r) => r.statusCode === 202)!.json();
-    await ctx.client.workflow.getHandle(started.workflowId).result();
+    await sendReceiveRunResult(ctx.client, started);
     // Once the run is done, the next one starts; a dead run's lock gives way after 30 minutes.
     expect((await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`)).statusCode).toBe(202);
     await ctx.pool.query(`UPDATE send_receive_locks SET locked_at = now() - interval '31 minutes', run_id = 'dead' WHERE hub_id = $1`, [hub.hubId]);
@@ -120,7 +120,7 @@ describe('filing hub rules', () => {
     let onb: { number: number; subtype: string; kenmerk: string; statuses: unknown[] }[] = [];
     for (let i = 0; i < 20 && onb.length === 0; i++) {
       const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
-      if (run.statusCode === 202) await ctx.client.workflow.getHandle(run.json().workflowId).result();
+      if (run.statusCode === 202) await sendReceiveRunResult(ctx.client, run.json());
       onb = (await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB`)).json();
     }
     expect(onb).toHaveLength(1);
@@ -130,7 +130,7 @@ describe('filing hub rules', () => {
     expect(log.some((l) => l.text.includes('ONB') && l.text.includes(result.kenmerk))).toBe(true);
     // A further run does not make a second ONB of it.
     const again = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
-    await ctx.client.workflow.getHandle(again.json().workflowId).result();
+    await sendReceiveRunResult(ctx.client, again.json());
     expect((await call(api, 'GET', `/api/hubs/${hub.participant}/messages?subtype=ONB`)).json()).toHaveLength(1);
     const resolved = await call(api, 'POST', `/api/hubs/${hub.participant}/messages/${onb[0].number}/resolve`, { note: 'filed by the client himself' });
     expect(resolved.json().resolution).toContain('filed by the client himself');

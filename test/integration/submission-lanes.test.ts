@@ -1,5 +1,5 @@
 import { buildTestApp } from '../helpers/api';
-import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { enablePortal, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
 import { fileOutsideTheHub, organisation, simulatorAdmin } from '../helpers/wus';
@@ -52,7 +52,7 @@ describe('submission lanes and attempts', () => {
   async function sendReceiveOnce(hub: TestHub) {
     for (;;) {
       const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
-      if (run.statusCode === 202) return ctx.client.workflow.getHandle(run.json().workflowId).result();
+      if (run.statusCode === 202) return sendReceiveRunResult(ctx.client, run.json());
       await new Promise((r) => setTimeout(r, 200));
     }
   }

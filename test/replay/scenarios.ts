@@ -8,7 +8,7 @@ import { parsePeriod } from '../../domain/periods';
 import { decideFilingUpdate, filingStateQuery, filingWorkflowId } from '../../workflows/filing';
 import { platformCheck, platformCheckWorkflowId } from '../../workflows/platform-check';
 import { buildTestApp } from '../helpers/api';
-import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
+import { call, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { addContactPerson, enablePortal, kvkRequest, waitForLifecycle } from '../helpers/portal';
 import type { TestContext } from '../helpers/temporal';
 import {
@@ -146,8 +146,9 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
       }),
   },
   {
-    // One on-demand send/receive run that finds a status change and signals the filing.
-    name: 'send-receive-v1',
+    // The hub's long-lived send/receive workflow (v2): started with the hub, two on-demand runs, the second of which
+    // finds a status change and signals the filing. Recorded while it runs on (its history has no end).
+    name: 'send-receive-v2',
     run: (ctx) =>
       withApi(ctx, async (api) => {
         const hub = await createTestHub(api);
@@ -161,12 +162,10 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
           run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
         }
         if (run.statusCode !== 202) throw new Error(`send-receive: ${run.statusCode} ${run.body}`);
-        const workflowId = run.json().workflowId as string;
-        await ctx.client.workflow.getHandle(workflowId).result();
-        return workflowId;
+        await sendReceiveRunResult(ctx.client, run.json());
+        return run.json().workflowId as string;
       }),
   },
-
 ];
 
 // --- certificates, mandates and runbooks ------------------------------------------------------------------------
