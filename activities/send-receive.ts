@@ -1,11 +1,10 @@
 import { heartbeat } from '@temporalio/activity';
 import { withHeartbeat } from './heartbeat';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { mergeStatus, statusLogHint, type StatusEvent } from '../domain/digipoort-status';
-import { FILING_KINDS, isFilingKind } from '../domain/filings';
-import { lifecycleFromDigipoortStatus, type LifecycleCode } from '../domain/lifecycle';
-import { refusalReasonOf } from '../domain/refusal-reason';
-import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { mergeStatus, type StatusEvent } from '../domain/digipoort-status';
+import { FILING_KINDS } from '../domain/filings';
+import type { LifecycleCode } from '../domain/lifecycle';
+import { inTransaction, type Pool } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
 import { applyFreshStatuses, type OpenMessage, type StatusChange } from './statuses';
 import { findHubById, nextMessageNumber, type Hub } from '../db/repositories/hubs';
@@ -86,11 +85,6 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
       [hubId],
     );
     return rows[0]?.id;
-  }
-
-  /** What the receiving party said when it refused: its Responsemessage description, else the Digipoort fault text. */
-  function refusalReason(statuses: StatusResultaat[]): string | undefined {
-    return refusalReasonOf(statuses.map((s) => ({ details: s.statusdetails, foutbeschrijving: s.statusFoutcode?.foutbeschrijving })));
   }
 
   /** Send: ready filings whose workflow was not made sure of yet, once per workflow id (not on every run). */

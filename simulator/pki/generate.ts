@@ -33,7 +33,7 @@ export interface OrganisationSpec {
 
 /**
  * A holding with a renewal of its certificate (the same KvK number: RB4), three acquired offices (one of which changed
- * its KvK number: RB5), a service bureau, and two broken ones.
+ * its KvK number: RB5), a service bureau, an office for call counting, and two broken ones.
  */
 export const DEFAULT_ORGANISATIONS: readonly OrganisationSpec[] = [
   { slug: 'holding', name: 'AA Accountants Holding B.V.', kvkNumber: '51234560' },
@@ -43,6 +43,8 @@ export const DEFAULT_ORGANISATIONS: readonly OrganisationSpec[] = [
   { slug: 'de-vries', name: 'De Vries Administraties B.V.', kvkNumber: '54567893' },
   { slug: 'de-vries-new', name: 'De Vries Administraties B.V.', kvkNumber: '55678904' },
   { slug: 'servicebureau', name: 'Rekencentrum Servicebureau B.V.', kvkNumber: '56789015' },
+  // Used by one test file only, so the simulator's call counts per caller are that file's own.
+  { slug: 'meetkantoor', name: 'Meetkantoor Test B.V.', kvkNumber: '50987654' },
   { slug: 'expired', name: 'Verlopen Test B.V.', kvkNumber: '57890126', status: 'expired' },
   { slug: 'revoked', name: 'Ingetrokken Test B.V.', kvkNumber: '58901237', status: 'revoked' },
 ];

@@ -1,20 +1,24 @@
 import { buildTestApp } from '../helpers/api';
 import { call, createTestHub, postViaConnector, randomKvkNumber, randomObNumber, sendReceiveRunResult, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { startTestContext, type TestContext } from '../helpers/temporal';
-import { simulatorAdmin, wusClientFor } from '../helpers/wus';
+import { X509Certificate } from 'node:crypto';
+import { organisation, openCertificate, simulatorAdmin, wusClientFor } from '../helpers/wus';
 import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/send-receive';
 
 /**
  * Send/receive that follows the new statuses, not the backlog (issue 10): one long-lived workflow per hub, the
  * per-caller cursor of getNieuweStatussenProces, its record cleared only after storing, and a run's Digipoort calls
- * independent of the number of client organisations.
+ * independent of the number of client organisations. The hubs sign with a certificate no other test file uses, so the
+ * simulator's counts for that caller are this file's alone while the other suites run beside it.
  */
+const CALLER = 'meetkantoor';
 describe('send/receive per hub', () => {
   let ctx: TestContext;
   let api: Api;
   beforeAll(async () => {
     ctx = await startTestContext('send-receive');
     api = await buildTestApp(ctx);
+    await simulatorAdmin.register(organisation(CALLER).hrn);
   });
   afterAll(async () => {
     await api?.app.close();
@@ -23,12 +27,14 @@ describe('send/receive per hub', () => {
 
   type Planned = { code: string; step: number };
   const setPlan = (aanleverkenmerk: string, plan: Planned[]) => simulatorAdmin.send('PUT', `/admin/plans/${encodeURIComponent(aanleverkenmerk)}`, plan);
-  type Calls = Record<string, { total: number }>;
+  type Calls = Record<string, { total: number; byCertificate: Record<string, number> }>;
+  const fingerprint = new X509Certificate(openCertificate(CALLER).certificatePem).fingerprint256;
   const calls = () => simulatorAdmin.get<Calls>('/admin/calls');
+  /** Calls this file's caller made between two readings, per operation. */
   const delta = (before: Calls, after: Calls) =>
     Object.fromEntries(
       Object.keys(after)
-        .map((op) => [op, after[op].total - (before[op]?.total ?? 0)] as const)
+        .map((op) => [op, (after[op].byCertificate[fingerprint] ?? 0) - (before[op]?.byCertificate[fingerprint] ?? 0)] as const)
         .filter(([, n]) => n > 0),
     );
   const filingOf = async (hub: TestHub, number: number) =>
@@ -50,7 +56,7 @@ describe('send/receive per hub', () => {
 
   /** A hub with `organisations` client organisations and one open process (planned to stay at 301), its statuses stored. */
   async function hubWithOpenProcess(organisations: number, plan: Planned[] = [{ code: '100', step: 0 }, { code: '301', step: 1 }]) {
-    const hub = await createTestHub(api);
+    const hub = await createTestHub(api, { certificate: CALLER });
     for (let i = 1; i < organisations; i++) {
       const ob = randomObNumber();
       const res = await call(api, 'POST', `/api/hubs/${hub.participant}/organisations`, { name: `Klant ${ob}`, obNumber: `NL${ob}`, kvkNumber: randomKvkNumber() });
@@ -94,7 +100,7 @@ describe('send/receive per hub', () => {
     await setPlan(`FH${hub.participant}-1-v1-a1`, [{ code: '100', step: 0 }, { code: '301', step: 1 }]);
     await new Promise((r) => setTimeout(r, 200));
     await ctx.pool.query('UPDATE status_cursors SET fetching_since = now() WHERE hub_id = $1 AND kenmerk = $2', [hub.hubId, kenmerk]);
-    const sameCertificate = wusClientFor('holding');
+    const sameCertificate = wusClientFor(CALLER);
     try {
       expect((await sameCertificate.getNieuweStatussenProces({ kenmerk })).map((s) => s.statuscode)).toEqual(['301']);
     } finally {
