@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RuleViolation, ValidationError } from '../../domain/errors';
+import { ValidationError } from '../../domain/errors';
 import { RUNBOOK_KINDS, RUNBOOK_STEPS, type RunbookKind, type RunbookPlan } from '../../domain/runbooks';
 import { certificateNamesOf, listRunbooks, loadRunbookWorld, type RunbookRow } from '../../db/repositories/runbooks';
 import { toInput, type StartBody } from '../routes/runbooks';
@@ -125,7 +125,7 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
     },
   );
 
-  async function renderForm(request: FastifyRequest<{ Params: { participant: string } }>, reply: FastifyReply, kind: RunbookKind | undefined, values: Form, problem?: string, status = 200) {
+  async function renderForm(request: FastifyRequest<{ Params: { participant: string } }>, reply: FastifyReply, kind: RunbookKind | undefined, values: Form, problem?: string, status = 200, refusal?: Refusal) {
     const { hub } = request.accountHub!;
     const { world } = await names(hub.id);
     const label = (c: (typeof world.certificates)[number]) => `${c.label} (KvK ${c.kvkNumber ?? '?'})`;
@@ -148,6 +148,7 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
         rows: Array.from({ length: FORM_ROWS }, (_, i) => i),
         oldGroup: replaced ? (replaced.work ? null : replaced.group) : undefined,
         problem,
+        refusal,
       },
       status,
     );
@@ -189,9 +190,9 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
         return reply.redirect(`${base(hub.participantNumber)}/${started.id}`, 303);
       } catch (err) {
         // The form again, with what was chosen and why it cannot run (nothing was stored).
-        if (err instanceof RuleViolation) return renderForm(request, reply, kind, form, err.message, err.kind === 'conflict' ? 409 : 422);
-        if (err instanceof ValidationError) return renderForm(request, reply, kind, form, `${err.field}: ${err.message}`, 422);
-        throw err;
+        // The rule (or field) in the page's language; the service's own English text only on English pages.
+        const refusal = refusalOf('runbook', err);
+        return renderForm(request, reply, kind, form, undefined, refusal.status, refusal);
       }
     },
   );
