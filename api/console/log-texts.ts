@@ -2,7 +2,7 @@ import { FILING_KINDS } from '../../domain/kinds';
 import type { LogEntry } from '../../db/repositories/communication-log';
 import type { Words } from '../i18n';
 import type { Dictionary } from '../i18n/nl';
-import { RUNBOOK_LOG_RULES } from './runbook-texts';
+import { RUNBOOK_LOG_RULES, type ShownText } from './runbook-texts';
 import { ruleText, sayAgain, type SayContext, type TextNames, type TextRule } from './say-again';
 
 /**
@@ -186,6 +186,18 @@ const MORE: TextRule[] = [
   },
 ];
 
+/** The send/receive summary and the reasons a message needs action (H12, ONB, an ambiguous submission). */
+const REASONS: TextRule[] = [
+  {
+    key: 'log_sendReceiveSummary',
+    pattern: /^send\/receive \((?<trigger>schedule|api)\): (?<started>\d+) started, (?<changes>\d+) status changes, (?<unknown>\d+) unknown return messages$/,
+    values: (g, { words }) => ({ trigger: g.trigger === 'api' ? words.t.trigger_api : words.t.trigger_schedule, started: g.started!, changes: g.changes!, unknown: g.unknown! }),
+  },
+  { key: 'reason_ambiguous', pattern: /^ambiguous submission: (?<reason>.*)$/s },
+  { key: 'reason_hubGone', pattern: /^H12: hub (?<hub>\d+) cannot be found; route this message to another hub or resolve it automatically$/ },
+  { key: 'reason_onb', pattern: /^ONB: a return message that matches no sent message; a person must resolve it$/ },
+];
+
 const STEP_KEYS: Record<string, keyof Dictionary> = {
   'prepare message': 'step_prepare_message',
   'send message': 'step_send_message',
@@ -216,4 +228,10 @@ export function translateLog(entry: Pick<LogEntry, 'text' | 'procedureStep'>, wo
   const context: SayContext = { words, names };
   const translated = sayAgain(MORE, entry.text, context);
   return translated === undefined ? { stepName } : { translated, stepName };
+}
+
+/** Any stored log text or reason, for a page that shows one without its log entry (send/receive, needs action). */
+export function shownText(text: string, words: Words, names: TextNames = {}): ShownText {
+  const translated = translateLog({ text, procedureStep: '' }, words, names).translated ?? sayAgain(REASONS, text, { words, names });
+  return translated !== undefined ? { text: translated } : words.lang === 'en' ? { text } : { text, lang: 'en' };
 }
