@@ -69,6 +69,12 @@ const MANDATE_TEXTS: TextRule[] = [
   { key: 'log_mandateActivationRefused', pattern: /^activation code not accepted: (?<reason>.*)$/s },
 ];
 
+const MANDATE_MORE: TextRule[] = [
+  { key: 'log_mandateSent', pattern: /^(?<berichtsoort>\S+) (?:sent to Digipoort|already-sent|adopted[^:]*): kenmerk (?<kenmerk>\S+) \((?<attempt>[^)]*)\)$/ },
+  { key: 'log_mandateUnchecked', pattern: /^the state could not be checked \(the mandate stays (?<state>[A-Z]+)\): (?<problem>.*)$/s },
+];
+MANDATE_TEXTS.push(...MANDATE_MORE);
+
 const VIA_TEXTS: TextRule[] = [
   { key: 'log_viaFailed', pattern: /^failed: (?<reason>.*)$/s },
   { key: 'log_viaSent', pattern: /^(?<berichtsoort>\S+) sent to Digipoort: kenmerk (?<kenmerk>\S+) \((?<attempt>[^)]*)\)$/ },
@@ -92,6 +98,12 @@ function proposalOf(text: string | undefined, words: Words): string | undefined 
 
 /** Texts beyond the filing's own: signing, lanes, retries, callbacks, Digipoort statuses, mandates, VIA, runbooks, certificates. */
 const MORE: TextRule[] = [
+  {
+    key: 'log_submittedAttempt',
+    pattern: /^attempt (?<attempt>\S+) sent to Digipoort(?: with (?<count>\d+) attachments? \(berichtBijlagen\))?: kenmerk (?<kenmerk>\S+), received by Digipoort at (?<at>\S+)$/,
+    values: (g, { words }) => ({ attempt: g.attempt!, attachments: g.count ? words.f('log_withAttachments', { count: g.count }) : '', kenmerk: g.kenmerk!, at: g.at! }),
+  },
+  { key: 'log_submittedReconciled', pattern: /^attempt (?<attempt>\S+) reconciled after an ambiguous outcome, process adopted: kenmerk (?<kenmerk>\S+), received by Digipoort at (?<at>\S+)$/ },
   {
     key: 'log_signed',
     pattern: /^signed with certificate (?<certificate>\S+) \((?<via>work|group|service-provider)(?: group "(?<group>[^"]*)")?(?:, Becon (?<becon>\d+))?\) as (?<role>\S+)$/,

@@ -32,6 +32,8 @@ describe('console log texts', () => {
     const text = `signed with certificate ${certificateId} (group group "Noord", Becon 200001) as Intermediair`;
     expect(translateLog({ procedureStep: 'send message', text }, nl, names).translated).toBe('ondertekend met certificaat "Holding B.V." (KvK 51234560) (groep "Noord", Becon 200001) als Intermediair');
     expect(translateLog({ procedureStep: 'send message', text }, en, names).translated).toBe('signed with certificate "Holding B.V." (KvK 51234560) (group "Noord", Becon 200001) as Intermediair');
+    expect(translateLog({ procedureStep: 'send message', text: 'attempt FH1-1-v1-a1 sent to Digipoort with 2 attachments (berichtBijlagen): kenmerk k-1, received by Digipoort at 2026-12-03T07:27:11.980Z' }, nl).translated)
+      .toBe('poging FH1-1-v1-a1 naar Digipoort verstuurd met 2 bijlage(n) (berichtBijlagen): kenmerk k-1, door Digipoort ontvangen op 2026-12-03T07:27:11.980Z');
     expect(translateLog({ procedureStep: 'send message', text: `signed with certificate ${certificateId} (work) as Intermediair` }, nl, names).translated).toBe('ondertekend met certificaat "Holding B.V." (KvK 51234560) (werkcertificaat) als Intermediair');
   });
 
