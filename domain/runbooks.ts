@@ -171,8 +171,14 @@ export interface RunbookPlan {
   /** RB4/RB5: the replacement; RB3: the certificate deleted. */
   replace: { oldCertificateId: string; newCertificateId: string; groupName: string | null } | null;
   deleteCertificateId: string | null;
+  /** In English, for the JSON API and the Web UI; `notices` says the same by code, for the console's languages. */
   warnings: string[];
+  /** The warnings as codes with their values (optional: plans stored before the codes have only `warnings`). */
+  notices?: RunbookNotice[];
 }
+
+/** A plan's warning by code: `unused-replacement` (the old certificate was neither work certificate nor grouped), `exclusivity` (C6). */
+export type RunbookNotice = { code: 'unused-replacement'; label: string } | { code: 'exclusivity' };
 
 /** A working copy of the set-up that the plan changes step by step (new groups get provisional ids). */
 interface Draft extends CertificateSituation {
@@ -307,6 +313,7 @@ export function planRunbook(world: RunbookWorld, input: RunbookInput): RunbookPl
   let deleteCertificateId: string | null = null;
   let primary: string;
   const warnings: string[] = [];
+  const notices: RunbookNotice[] = [];
   /** Mandates that must be revoked and requested again; decided per kind below. */
   let moves: (m: OpenMandateFacts, after: string | null) => boolean;
 
@@ -385,6 +392,7 @@ export function planRunbook(world: RunbookWorld, input: RunbookInput): RunbookPl
         else draft.groups.push({ id: `new:${groupName}`, name: groupName, certificateId: replacement.id });
       } else {
         warnings.push(`"${old.label}" is neither the work certificate nor in a group: the new certificate is installed but not used yet`);
+        notices.push({ code: 'unused-replacement', label: old.label });
       }
       install = [{ certificateId: replacement.id, label: replacement.label, groupName }];
       replace = { oldCertificateId: old.id, newCertificateId: replacement.id, groupName };
@@ -441,6 +449,7 @@ export function planRunbook(world: RunbookWorld, input: RunbookInput): RunbookPl
   }
   if (mandatesToRevoke.length > 0) {
     warnings.push('Between a revocation and the new request another intermediary could register for the same client, service and year (exclusivity).');
+    notices.push({ code: 'exclusivity' });
   }
 
   const groups: RunbookPlan['groups'] = draft.groups
@@ -484,6 +493,7 @@ export function planRunbook(world: RunbookWorld, input: RunbookInput): RunbookPl
     replace,
     deleteCertificateId,
     warnings,
+    notices,
   };
   plan.steps = RUNBOOK_STEPS[kind].map((s) => ({ key: s.key, title: s.title, actions: actionsOf(s.key, plan, world) }));
   return plan;

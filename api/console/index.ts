@@ -11,6 +11,7 @@ import { findHub, type Hub } from '../../db/repositories/hubs';
 import { HttpError } from '../plugins/errors';
 import { registerViews } from '../plugins/views';
 import { DEFAULT_LANGUAGE, isLanguage, wordsFor, type Language } from '../i18n';
+import { shownText } from './log-texts';
 import type { FilingServiceDeps } from '../services/filings';
 import { PgSessionStore } from './session-store';
 import signInRoutes from './sign-in';
@@ -114,6 +115,8 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleO
       csrf: request.session ? reply.generateCsrf() : undefined,
       path: request.url.split('?')[0],
       here: request.url,
+      // A stored English text (a log line, a reason) in the page's language; `lang` 'en' when no pattern knows it.
+      say: (text: string) => shownText(text, words),
       ...data,
     });
     return reply.status(status).type('text/html; charset=utf-8').send(html);

@@ -16,6 +16,7 @@ import {
   type MessageRow,
 } from '../../db/repositories/messages';
 import { organisationNames } from '../../db/repositories/organisations';
+import { certificateNamesOf } from '../../db/repositories/runbooks';
 import { hubOverview } from '../../db/repositories/overview';
 import { attemptsOf, attemptView } from '../../db/repositories/submission-attempts';
 import { HttpError } from '../plugins/errors';
@@ -180,6 +181,9 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         readLog(pool, hub.id, { messageNumber: Number(row.number), limit: 200 }),
         organisationNames(pool, hub.id),
       ]);
+      // The log's ids said as names: a certificate by its name and KvK number, a client by its name.
+      const certificates = new Map((await certificateNamesOf(pool, hub.id)).map((c) => [c.id, `"${c.label}" (KvK ${c.kvkNumber ?? '?'})`]));
+      const logNames = { certificate: (id: string) => certificates.get(id), client: (id: string) => clients.find((c) => c.id === id)?.name };
       const adopted = decisions.some((d) => d.decision === 'adopted');
       // The shared partial (partials/filing-content) renders it, in the console's language.
       const content = row.content_xml
@@ -201,7 +205,7 @@ const pages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context: Conso
         versions,
         resettable,
         ...actions,
-        log: log.map((l) => ({ ...l, ...translateLog(l, context.words(request)) })),
+        log: log.map((l) => ({ ...l, ...translateLog(l, context.words(request), logNames) })),
         done: request.query.done !== 'resolved' && (INBOX_DONE as readonly string[]).includes(request.query.done ?? '') ? request.query.done : undefined,
       });
     },

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RuleViolation, ValidationError } from '../../domain/errors';
+import { ValidationError } from '../../domain/errors';
 import { RUNBOOK_KINDS, RUNBOOK_STEPS, type RunbookKind, type RunbookPlan } from '../../domain/runbooks';
 import { certificateNamesOf, listRunbooks, loadRunbookWorld, type RunbookRow } from '../../db/repositories/runbooks';
 import { toInput, type StartBody } from '../routes/runbooks';
@@ -9,6 +9,8 @@ import type { FilingServiceDeps } from '../services/filings';
 import { liveRunbookProgress } from '../services/runbook-progress';
 import { loadRunbook, startRunbook, steerRunbook } from '../services/runbooks';
 import { CONSOLE_PREFIX, type ConsoleContext } from './index';
+import { refusalOf, type Refusal } from './refusals';
+import { planNotices, runbookReason, stepDetail, stepNameKey } from './runbook-texts';
 
 /** Rows the form offers for lists (groups, Becon groups, client Becons); empty rows are skipped. */
 const FORM_ROWS = 3;
@@ -112,6 +114,7 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
         return c ? `${c.label} (KvK ${c.kvkNumber ?? '?'})${c.deleted ? ' †' : ''}` : (id ?? '');
       },
       clientName: (id: string) => clients.get(id) ?? id,
+      known: (id: string) => t.has(id),
     };
   }
 
@@ -125,7 +128,7 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
     },
   );
 
-  async function renderForm(request: FastifyRequest<{ Params: { participant: string } }>, reply: FastifyReply, kind: RunbookKind | undefined, values: Form, problem?: string, status = 200) {
+  async function renderForm(request: FastifyRequest<{ Params: { participant: string } }>, reply: FastifyReply, kind: RunbookKind | undefined, values: Form, problem?: string, status = 200, refusal?: Refusal) {
     const { hub } = request.accountHub!;
     const { world } = await names(hub.id);
     const label = (c: (typeof world.certificates)[number]) => `${c.label} (KvK ${c.kvkNumber ?? '?'})`;
@@ -148,6 +151,7 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
         rows: Array.from({ length: FORM_ROWS }, (_, i) => i),
         oldGroup: replaced ? (replaced.work ? null : replaced.group) : undefined,
         problem,
+        refusal,
       },
       status,
     );
@@ -189,24 +193,37 @@ const runbookPages: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps; context
         return reply.redirect(`${base(hub.participantNumber)}/${started.id}`, 303);
       } catch (err) {
         // The form again, with what was chosen and why it cannot run (nothing was stored).
-        if (err instanceof RuleViolation) return renderForm(request, reply, kind, form, err.message, err.kind === 'conflict' ? 409 : 422);
-        if (err instanceof ValidationError) return renderForm(request, reply, kind, form, `${err.field}: ${err.message}`, 422);
-        throw err;
+        // The rule (or field) in the page's language; the service's own English text only on English pages.
+        const refusal = refusalOf('runbook', err);
+        return renderForm(request, reply, kind, form, undefined, refusal.status, refusal);
       }
     },
   );
 
   async function runbookData(request: FastifyRequest, row: RunbookRow) {
     const { hub } = request.accountHub!;
-    const [named, progress] = await Promise.all([names(hub.id), liveRunbookProgress(deps.temporal, row)]);
+    const words = context.words(request);
+    const [named, live] = await Promise.all([names(hub.id), liveRunbookProgress(deps.temporal, row)]);
+    // The domain's English details and reasons said again in the page's language, ids as names.
+    const textNames = { certificate: (id: string) => (named.known(id) ? named.certificateName(id) : undefined), client: (id: string) => named.clientName(id) };
+    const progress = {
+      ...live,
+      steps: live.steps.map((s) => ({
+        ...s,
+        detailShown: s.detail ? stepDetail(s.detail, words, textNames) : undefined,
+        reasonShown: s.reason ? runbookReason(s.reason, words, textNames) : undefined,
+      })),
+      reasonShown: live.reason ? runbookReason(live.reason, words, textNames) : undefined,
+      waitingShown: live.waiting ? runbookReason(live.waiting.reason, words, textNames) : undefined,
+    };
     return {
       row,
       progress,
       polling: progress.phase === 'planning' || progress.phase === 'running',
-      plan: row.plan ? namedPlan(row.plan, named.certificateName, named.clientName) : null,
+      plan: row.plan ? { ...namedPlan(row.plan, named.certificateName, named.clientName), notices: planNotices(row.plan, words) } : null,
       stepKeys: RUNBOOK_STEPS[row.kind].map((s) => s.key),
       certificate: named.certificateName(row.primary_certificate_id),
-      stepName: (key: string) => `step_${key.replace(/-/g, '_')}`,
+      stepName: stepNameKey,
     };
   }
 

@@ -105,6 +105,12 @@ describe('staff console: needs action', () => {
     const filing = await consoleGet(api, jar, `/staff/hubs/${successor.participant}/filings/1`);
     expect(filing.body).toContain('vastgehouden bericht hierheen doorgestuurd als bericht 1 (Anna Accountant (staff console))');
     expect(filing.body).toContain('<td>bericht doorsturen</td>');
+    // Fully Dutch: no element marked English (but the link to the English pages), and no id where a name exists.
+    expect(filing.body).toContain('ondertekend met certificaat');
+    expect(filing.body.replace(/<a href="\/staff\/language\/[^>]*>[^<]*<\/a>/g, '')).not.toContain('lang="en"');
+    const named = await ctx.pool.query<{ id: string }>('SELECT id::text FROM certificates UNION ALL SELECT id::text FROM organisations');
+    const shown = filing.body.replace(/<[^>]*>/g, ' ');
+    expect(named.rows.map((r) => r.id).filter((id) => shown.includes(id))).toEqual([]);
   }, 120_000);
 
   it('an ambiguous submission is resolved from the inbox by allowing a resend; adopting needs a kenmerk (H5)', async () => {

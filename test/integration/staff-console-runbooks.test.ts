@@ -62,6 +62,8 @@ describe('staff console: runbooks and settings', () => {
     jar.take(res);
     return res;
   }
+  /** The page without the link to the other language (that link is marked as English on a Dutch page, rightly). */
+  const withoutLanguageSwitch = (html: string) => html.replace(/<a href="\/staff\/language\/[^>]*>[^<]*<\/a>/g, '');
   /** Text a person reads (tags and attribute values removed). */
   const visible = (html: string) => html.replace(/<[^>]*>/g, ' ');
 
@@ -107,10 +109,13 @@ describe('staff console: runbooks and settings', () => {
     const before = await runbookCount();
     const same = await consolePost(api, admin, rbBase(), { _csrf: csrfOf(form.body), kind: 'RB4', certificateId: holding, newCertificateId: holding });
     expect(same.statusCode).toBe(422);
-    expect(same.body).toContain('RB4: the new certificate must differ from the one it replaces');
+    // A Dutch page says the rule in Dutch only; the service's English text is for English pages.
+    expect(same.body).toContain('Geweigerd door regel RB4.');
+    expect(same.body).toContain('Vervangen met hetzelfde KvK-nummer');
+    expect(same.body).not.toContain('the new certificate must differ from the one it replaces');
     const missing = await consolePost(api, admin, rbBase(), { _csrf: csrfOf(form.body), kind: 'RB4', certificateId: holding });
     expect(missing.statusCode).toBe(422);
-    expect(missing.body).toContain('newCertificateId');
+    expect(missing.body).toContain('Kies het nieuwe certificaat.');
     const noToken = await consolePost(api, admin, rbBase(), { kind: 'RB4', certificateId: holding, newCertificateId: renewal });
     expect(noToken.statusCode).toBe(403);
     const foreign = await consolePost(api, admin, `/staff/hubs/${otherHub.participant}/runbooks`, { _csrf: csrfOf(form.body), kind: 'RB4', certificateId: holding, newCertificateId: renewal });
@@ -137,6 +142,12 @@ describe('staff console: runbooks and settings', () => {
     expect(done.body).toContain('data-step="assign-group" data-state="done"');
     const { rows } = await ctx.pool.query('SELECT is_work_certificate FROM certificates WHERE id = $1', [renewal]);
     expect(rows[0].is_work_certificate).toBe(true);
+    // The finished runbook's page in Dutch: step details from the dictionary, certificates by name, no English.
+    const finished = await consoleGet(api, admin, `${rbBase()}/${id}`);
+    expect(finished.body).toContain('AA Accountants Holding B.V. (new)&quot; geïnstalleerd');
+    expect(finished.body).toMatch(/nieuw werkcertificaat ingesteld; \d+ open machtiging\(en\) lopen door onder het nieuwe certificaat/);
+    expect(withoutLanguageSwitch(finished.body)).not.toContain('lang="en"');
+    expect(visible(finished.body)).not.toMatch(UUID);
   });
 
   it('RB1 from the form by names (group, certificate, Becon): the mandate steps show their counts', async () => {
@@ -174,7 +185,7 @@ describe('staff console: runbooks and settings', () => {
       return partial.body.includes('data-phase="completed"') ? partial : undefined;
     }, 180_000, 500);
     // While the register works on the mandates, the step says why it waits: the poll's own (decoded) words.
-    expect(waits.filter((w) => !/^Wacht: +\d mandate\(s\) still on their way.* \(poging \d+\)$/.test(w))).toEqual([]);
+    expect(waits.filter((w) => !/^Wacht: +\d machtiging\(en\) nog onderweg *\(poging \d+\)$/.test(w))).toEqual([]);
     expect(done.body).toContain('machtigingen ingetrokken 3 / 3');
     expect(done.body).toContain('machtigingen aangevraagd 3 / 3');
   });
