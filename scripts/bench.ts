@@ -10,33 +10,24 @@
  */
 import { formatBenchReport } from './bench/report';
 import { runBench } from './bench/run';
+import { numericOption } from './lib/cli-options';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isFinite(value) || value < 0) {
-    process.stderr.write(`--${name} needs a number\n`);
-    process.exit(64);
-  }
-  return value;
-}
 
 async function main(): Promise<void> {
-  const n = Math.max(1, Math.round(option('n', 100)));
+  const n = Math.max(1, Math.round(numericOption('n', 100)));
   const clientsGiven = process.argv.includes('--clients');
-  const faults = option('faults', 0);
+  const faults = numericOption('faults', 0);
   if (faults >= 1) {
     process.stderr.write('--faults is a share of calls: below 1\n');
     process.exit(64);
   }
   const report = await runBench({
     n,
-    clients: clientsGiven ? Math.max(1, Math.round(option('clients', n))) : undefined,
+    clients: clientsGiven ? Math.max(1, Math.round(numericOption('clients', n))) : undefined,
     faults,
     growth: process.argv.includes('--growth'),
     keep: process.argv.includes('--keep'),
-    statusStepMs: option('status-step-ms', 20),
+    statusStepMs: numericOption('status-step-ms', 20),
     log: (line) => process.stdout.write(`[bench] ${line}\n`),
   });
   process.stdout.write(`\n${formatBenchReport(report)}\n`);

@@ -6,27 +6,18 @@
  * Exit code 0 when every filing is final with no duplicate, misattribution, loss or person needed; 1 otherwise.
  */
 import { formatChaosReport, runChaos } from './lib/chaos';
+import { numericOption } from './lib/cli-options';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isFinite(value) || value < 0) {
-    process.stderr.write(`--${name} needs a number\n`);
-    process.exit(64);
-  }
-  return value;
-}
 
 async function main(): Promise<void> {
-  const n = option('n', 200);
+  const n = numericOption('n', 200);
   const report = await runChaos({
     n,
-    clients: option('clients', Math.max(1, Math.ceil(n / 4))),
-    faults: option('faults', 0.3),
-    workerKills: option('kills', 4),
-    temporalRestarts: option('temporal-restarts', 1),
-    killEveryMs: option('kill-every', 8) * 1000,
+    clients: numericOption('clients', Math.max(1, Math.ceil(n / 4))),
+    faults: numericOption('faults', 0.3),
+    workerKills: numericOption('kills', 4),
+    temporalRestarts: numericOption('temporal-restarts', 1),
+    killEveryMs: numericOption('kill-every', 8) * 1000,
     faultOperation: process.argv.includes('--aanleveren-only') ? 'aanleveren' : undefined,
     keep: process.argv.includes('--keep'),
   });

@@ -7,7 +7,7 @@ import { certificateDetailRows, loadCertificateSituation, lockCertificateSetup }
 import { writeLog } from '../../db/repositories/communication-log';
 import type { Hub } from '../../db/repositories/hubs';
 import { assertNotLockedByRunbook } from '../../db/repositories/runbooks';
-import { certificateMetadata, storeCertificate, toStoredCertificate, type StoredCertificate } from '../../integrations/pki/certificate-store';
+import { certificateMetadata, storeCertificate, toStoredCertificate, type CertificateMetadata, type StoredCertificate } from '../../integrations/pki/certificate-store';
 import { CertificateError, openPkcs12, type OpenedCertificate } from '../../integrations/pki/pkcs12';
 import type { TrustRoots } from '../../integrations/pki/trust';
 import type { SealingKey } from '../../lib/sealing';
@@ -30,19 +30,10 @@ export interface CertificateServiceDeps {
 
 export type Proposal = 'RB4' | 'RB5' | null;
 
-export interface CertificateDetails {
+export interface CertificateDetails extends CertificateMetadata {
   id: string;
   label: string;
   isWorkCertificate: boolean;
-  subject: string;
-  subjectSerialNumber: string;
-  kvkNumber: string | null;
-  organisationName: string | null;
-  issuer: string;
-  serialNumber: string;
-  fingerprint256: string;
-  validFrom: string;
-  validTo: string;
   letterName: string;
   isServiceProvider: boolean;
   groupName: string | null;

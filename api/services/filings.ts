@@ -159,21 +159,7 @@ export async function prepareFiling(
     // A ready instance is stored as checked; figures are built again with the message's own reference (small, fast).
     const content = request.instance !== undefined ? checked : buildContent(kind, request, identifier, period, `FH${hub.participantNumber}-${number}`.slice(0, 20), now, beconNumber);
     const key = filingKey(organisation.id, kind, formatPeriod(period));
-    const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
-      'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
-      [key],
-    );
-    const version = (versions[versions.length - 1]?.version ?? 0) + 1;
-    const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
-    const supersededNumbers = superseded.length
-      ? (
-          await client.query<{ number: string }>(
-            `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
-              WHERE filing_key = $1 AND version = ANY($2) RETURNING number`,
-            [key, superseded],
-          )
-        ).rows.map((r) => Number(r.number))
-      : [];
+    const { version, superseded, supersededNumbers } = await nextVersionOf(client, key);
     const workflowId = filingWorkflowId(hub.participantNumber, number);
     const dueDate = dueDateFor(kind, formatPeriod(period), {
       preparedOn: now.toISOString().slice(0, 10),
@@ -363,20 +349,7 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
     // The number's UPDATE locks the target hub's row until commit (as in prepareFiling).
     const number = await nextMessageNumber(client, target.id);
     const key = filingKey(organisations[0].id, kind, formatPeriod(period));
-    const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
-      'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
-      [key],
-    );
-    const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
-    const supersededNumbers = superseded.length
-      ? (
-          await client.query<{ number: string }>(
-            `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
-              WHERE filing_key = $1 AND version = ANY($2) RETURNING number`,
-            [key, superseded],
-          )
-        ).rows.map((r) => Number(r.number))
-      : [];
+    const { version: nextVersion, superseded, supersededNumbers } = await nextVersionOf(client, key);
     const document = (row.input as FilingRequest | null)?.document;
     const dueDate = dueDateFor(kind, formatPeriod(period), {
       preparedOn: row.created_at.toISOString().slice(0, 10),
@@ -387,7 +360,7 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
       `UPDATE messages SET hub_id = $2, number = $3, organisation_id = $4, filing_key = $5, version = $6, delivery_state = 'ready',
               needs_action_reason = NULL, resolution = $7, resolved_at = now(), workflow_id = $8, approval_required = $9, due_date = coalesce(due_date, $10)
         WHERE id = $1 RETURNING *`,
-      [messageId, target.id, number, organisations[0].id, key, (versions[versions.length - 1]?.version ?? 0) + 1, `routed to hub ${target.participantNumber} by ${actor}`,
+      [messageId, target.id, number, organisations[0].id, key, nextVersion, `routed to hub ${target.participantNumber} by ${actor}`,
         filingWorkflowId(target.participantNumber, number), approvalRequired, dueDate],
     );
     await writeLog(client, {
@@ -406,4 +379,27 @@ export async function routeHeldMessage(deps: FilingServiceDeps, messageId: strin
   await signalSuperseded(deps, target, routed.supersededNumbers);
   await startFilingWorkflow(deps, target, routed.row);
   return toMessage(routed.row);
+}
+
+/**
+ * H11: the next version of a filing (its key: client, kind, period) and the older versions it supersedes, with their
+ * message numbers (flagged "do not send" in the same transaction).
+ */
+async function nextVersionOf(client: PoolClient, key: string): Promise<{ version: number; superseded: number[]; supersededNumbers: number[] }> {
+  const { rows: versions } = await client.query<{ version: number; lifecycle: 0; delivery_state: DeliveryState }>(
+    'SELECT version, lifecycle, delivery_state FROM messages WHERE filing_key = $1 ORDER BY version',
+    [key],
+  );
+  const version = (versions[versions.length - 1]?.version ?? 0) + 1;
+  const superseded = versionsToSupersede(versions.map((v) => ({ version: v.version, lifecycle: v.lifecycle, deliveryState: v.delivery_state })));
+  const supersededNumbers = superseded.length
+    ? (
+        await client.query<{ number: string }>(
+          `UPDATE messages SET do_not_send = true, delivery_state = 'superseded', last_status_change_at = now()
+            WHERE filing_key = $1 AND version = ANY($2) RETURNING number`,
+          [key, superseded],
+        )
+      ).rows.map((r) => Number(r.number))
+    : [];
+  return { version, superseded, supersededNumbers };
 }

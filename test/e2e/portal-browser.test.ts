@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumPath } from '../../scripts/lib/chromium';
+import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
+import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
 import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { addContactPerson, enablePortal, kvkRequest, portalLink, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
@@ -12,20 +12,8 @@ import { startTestContext, type TestContext } from '../helpers/temporal';
  * waiting for them, approves a VAT return and rejects a KvK annual report with a reason. Screenshots go to test-results/screenshots;
  * every page passes axe-core with no serious or critical violation.
  */
-const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
 
-/** axe-core, evaluated in the page (the CSP allows no injected script tag, evaluation from the test is not one). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 const now = new Date();
 /** The latest month that has ended: a return is prepared once its period is over (OB3). */
 const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
@@ -46,10 +34,7 @@ describe('client portal in a browser', () => {
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     const address = api.app.server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumPath } from '../../scripts/lib/chromium';
+import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
+import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
 import { call, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { createConsoleAccount } from '../helpers/console';
 import { fileOutsideTheHub } from '../helpers/wus';
@@ -13,20 +13,8 @@ import { startTestContext, type TestContext } from '../helpers/temporal';
  * send/receive from it (htmx), finds an accepted filing and its Digipoort statuses, resolves an ONB message from the
  * inbox, and gets a 404 for another firm's hub. Every page passes axe-core with no serious or critical violation.
  */
-const screenshots = path.resolve(__dirname, '../../test-results/screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
 
-/** axe-core, evaluated in the page (the CSP allows no injected script tag, evaluation from the test is not one). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe('staff console in a browser', () => {
   let ctx: TestContext;
@@ -43,10 +31,7 @@ describe('staff console in a browser', () => {
     api = await buildTestApp(ctx);
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     hub = await createTestHub(api);
     otherHub = await createTestHub(api);
   });
