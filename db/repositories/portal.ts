@@ -111,9 +111,11 @@ export async function openPortalNotices(pool: Pool, organisationId: string, mess
 /** A hub's filings past their due date that still wait for the client (lifecycle 30); `today` is YYYY-MM-DD. */
 export async function overdueAwaitingApproval(pool: Pool, hubId: string, today: string): Promise<{ id: string; number: number; kind: string; period: string | null; dueDate: string }[]> {
   const { rows } = await pool.query<{ id: string; number: string; kind: string; period: string | null; due_date: Date }>(
-    `SELECT id, number, kind, period, due_date FROM messages
-      WHERE hub_id = $1 AND direction = 'outgoing' AND approval_required AND NOT do_not_send AND lifecycle = 30 AND due_date < $2::date
-      ORDER BY due_date LIMIT 500`,
+    // Filings whose accountant's e-mail is already queued are left out: every send/receive run asks, each is told once.
+    `SELECT m.id, m.number, m.kind, m.period, m.due_date FROM messages m
+      WHERE m.hub_id = $1 AND m.direction = 'outgoing' AND m.approval_required AND NOT m.do_not_send AND m.lifecycle = 30 AND m.due_date < $2::date
+        AND NOT EXISTS (SELECT 1 FROM email_outbox o WHERE o.dedupe_key = m.id::text || ':overdue')
+      ORDER BY m.due_date LIMIT 500`,
     [hubId, today],
   );
   return rows.map((r) => ({ id: r.id, number: Number(r.number), kind: r.kind, period: r.period, dueDate: r.due_date.toISOString().slice(0, 10) }));
