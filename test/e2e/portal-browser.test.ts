@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
-import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
+import { collectPageErrors, launchChromium, screenshots, seriousViolations } from '../helpers/browser';
 import { call, createTestHub, postViaConnector, sendReceiveUntil, vatReturnRequest, type Api } from '../helpers/hub';
 import { addContactPerson, enablePortal, kvkRequest, portalLink, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
@@ -58,12 +58,7 @@ describe('client portal in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
     const violations: Record<string, string[]> = {};
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) consoleErrors.push(`${response.status()} ${response.url()}`);
-    });
+    collectPageErrors(page, consoleErrors);
 
     // The login page reads the token from the fragment and logs in by itself.
     await page.goto(`${base}${url.pathname}${url.hash}`);

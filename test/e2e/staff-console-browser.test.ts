@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
-import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
+import { collectPageErrors, launchChromium, pageChecks, screenshots, signInToConsole } from '../helpers/browser';
 import { call, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { createConsoleAccount } from '../helpers/console';
 import { fileOutsideTheHub } from '../helpers/wus';
@@ -60,27 +59,15 @@ describe('staff console in a browser', () => {
 
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
-    page.on('console', (m) => {
-      // The foreign hub's 404 is expected; Chromium reports any 404 document as an error.
-      if (m.type() === 'error' && !m.location().url.includes(`/staff/hubs/${otherHub.participant}`)) consoleErrors.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !r.url().includes(`/staff/hubs/${otherHub.participant}`)) consoleErrors.push(`${r.status()} ${r.url()}`);
-    });
-    const violations: Record<string, string[]> = {};
-    const check = async (name: string) => {
-      await page.screenshot({ path: path.join(screenshots, `staff-${name}.png`), fullPage: true });
-      violations[name] = await seriousViolations(page);
-    };
+    // The foreign hub's 404 is expected; Chromium reports any 404 document as an error.
+    collectPageErrors(page, consoleErrors, (url) => url.includes(`/staff/hubs/${otherHub.participant}`));
+    const { violations, check } = pageChecks(page, 'staff-');
 
     await page.goto(`${base}/staff`);
     await page.waitForURL(`${base}/staff/sign-in`);
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('nl');
     await check('1-sign-in');
-    await page.getByLabel('E-mailadres').fill(account.email);
-    await page.getByLabel('Wachtwoord').fill(account.password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL(`${base}/staff/hubs/${hub.participant}`);
+    await signInToConsole(page, base, account, hub.participant);
     await expect(page.locator('h1').textContent()).resolves.toBe(`Overzicht — Test hub ${hub.participant}`);
     await expect(page.locator('[data-figure="needs-action"]').textContent()).resolves.toContain('1');
     await expect(page.locator('tr[data-lifecycle="80"] td.num').textContent()).resolves.toBe('1');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
-import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
+import { collectPageErrors, launchChromium, pageChecks, screenshots, signInToConsole } from '../helpers/browser';
 import { call, createTestHub, type Api, type TestHub } from '../helpers/hub';
 import { createConsoleAccount } from '../helpers/console';
 import { addBecon, addClient } from '../helpers/certificates';
@@ -54,23 +54,11 @@ describe('staff console certificates and mandates in a browser', () => {
 
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'nl-NL' });
     const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) consoleErrors.push(`${r.status()} ${r.url()}`);
-    });
-    const violations: Record<string, string[]> = {};
-    const check = async (name: string) => {
-      await page.screenshot({ path: path.join(screenshots, `staff-cert-${name}.png`), fullPage: true });
-      violations[name] = await seriousViolations(page);
-    };
+    collectPageErrors(page, consoleErrors);
+    const { violations, check } = pageChecks(page, 'staff-cert-');
 
     await page.goto(`${base}/staff/sign-in`);
-    await page.getByLabel('E-mailadres').fill(account.email);
-    await page.getByLabel('Wachtwoord').fill(account.password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL(`${base}/staff/hubs/${hub.participant}`);
+    await signInToConsole(page, base, account, hub.participant);
 
     await page.getByRole('link', { name: 'Certificaten', exact: true }).click();
     await page.waitForURL(`${base}/staff/hubs/${hub.participant}/certificates`);

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
-import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
+import { collectPageErrors, launchChromium, pageChecks, screenshots, signInToConsole } from '../helpers/browser';
 import { call, createTestHub, postViaConnector, vatReturnRequest, type Api } from '../helpers/hub';
 import { createConsoleAccount } from '../helpers/console';
 import { addContactPerson, enablePortal, waitForLifecycle } from '../helpers/portal';
@@ -48,23 +47,11 @@ describe('staff console inbox in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
-    });
-    const violations: Record<string, string[]> = {};
-    const check = async (name: string) => {
-      await page.screenshot({ path: path.join(screenshots, `staff-inbox-${name}.png`), fullPage: true });
-      violations[name] = await seriousViolations(page);
-    };
+    collectPageErrors(page, errors);
+    const { violations, check } = pageChecks(page, 'staff-inbox-');
 
     await page.goto(`${base}/staff/sign-in`);
-    await page.getByLabel('E-mailadres').fill(account.email);
-    await page.getByLabel('Wachtwoord').fill(account.password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL(`${base}/staff/hubs/${hub.participant}`);
+    await signInToConsole(page, base, account, hub.participant);
 
     await page.getByRole('link', { name: 'Actie nodig' }).click();
     const item = page.locator(`article[data-held="${held.id}"]`);

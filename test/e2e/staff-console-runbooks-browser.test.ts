@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildTestApp } from '../helpers/api';
-import { launchChromium, screenshots, seriousViolations } from '../helpers/browser';
+import { collectPageErrors, launchChromium, pageChecks, screenshots, signInToConsole } from '../helpers/browser';
 import { uploadCertificate } from '../helpers/certificates';
 import { createConsoleAccount } from '../helpers/console';
 import { call, createTestHub, type Api, type TestHub } from '../helpers/hub';
@@ -53,23 +52,11 @@ describe('staff console runbooks and settings in a browser', () => {
     const consoleErrors: string[] = [];
     /** Answers the scenario provokes on purpose (a bad reminder moment: 422). */
     const expected = new Set<string>();
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !expected.has(m.location().url)) consoleErrors.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !expected.has(r.url())) consoleErrors.push(`${r.status()} ${r.url()}`);
-    });
-    const violations: Record<string, string[]> = {};
-    const check = async (name: string) => {
-      await page.screenshot({ path: path.join(screenshots, `staff-${name}.png`), fullPage: true });
-      violations[name] = await seriousViolations(page);
-    };
+    collectPageErrors(page, consoleErrors, (url) => expected.has(url));
+    const { violations, check } = pageChecks(page, 'staff-');
 
     await page.goto(`${base}/staff/sign-in`);
-    await page.getByLabel('E-mailadres').fill(account.email);
-    await page.getByLabel('Wachtwoord').fill(account.password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL(`${base}/staff/hubs/${hub.participant}`);
+    await signInToConsole(page, base, account, hub.participant);
 
     await page.getByRole('link', { name: 'Draaiboeken' }).click();
     await page.waitForURL(`${base}/staff/hubs/${hub.participant}/runbooks`);

@@ -30,3 +30,34 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/**
+ * Collects the page's console errors and failed responses into `errors` (the strict CSP must block nothing the page
+ * uses), except those at a URL `expected` allows (e.g. a 404 the scenario asks for).
+ */
+export function collectPageErrors(page: Page, errors: string[], expected: (url: string) => boolean = () => false): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expected(m.location().url)) errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !expected(r.url())) errors.push(`${r.status()} ${r.url()}`);
+  });
+}
+
+/** `check(name)`: a full-page screenshot `<prefix><name>.png` and the page's serious axe violations, kept by name. */
+export function pageChecks(page: Page, prefix: string): { violations: Record<string, string[]>; check: (name: string) => Promise<void> } {
+  const violations: Record<string, string[]> = {};
+  const check = async (name: string) => {
+    await page.screenshot({ path: path.join(screenshots, `${prefix}${name}.png`), fullPage: true });
+    violations[name] = await seriousViolations(page);
+  };
+  return { violations, check };
+}
+
+/** Signs in on the staff console's own form (Dutch, the default) and waits for the hub's overview. */
+export async function signInToConsole(page: Page, base: string, account: { email: string; password: string }, participant: string): Promise<void> {
+  await page.getByLabel('E-mailadres').fill(account.email);
+  await page.getByLabel('Wachtwoord').fill(account.password);
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.waitForURL(`${base}/staff/hubs/${participant}`);
+}
