@@ -47,8 +47,8 @@ export interface StatusFollowUpSettings {
   rate: FollowUpRate;
 }
 
-/** 2 s, 5 s, 15 s and 1 min after sending; at most 5 polls a second per hub, 10 at once. */
-export const DEFAULT_STATUS_FOLLOW_UP: StatusFollowUpSettings = { atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 5, burst: 10 } };
+/** 2 s, 5 s, 15 s and 1 min after sending; at most 20 polls a second per hub, 40 at once. */
+export const DEFAULT_STATUS_FOLLOW_UP: StatusFollowUpSettings = { atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 20, burst: 40 } };
 
 /** Failure types the filing workflow tells apart. */
 export const FILING_FAILURES = {
@@ -65,7 +65,12 @@ export const FILING_FAILURES = {
 export type PrepareOutcome = { outcome: 'ready' | 'superseded' | 'awaiting-approval'; lifecycle: LifecycleCode };
 export type SubmitOutcome = { kenmerk: string; how: 'sent' | 'already-sent' | 'adopted' };
 /** Sent in one step: the certificate chosen, the content checked, aanleveren; `notified`: the 60 reached the administration. */
-export type SendOutcome = SubmitOutcome & { certificateId: string; notified: boolean };
+export type SendOutcome = SubmitOutcome & {
+  certificateId: string;
+  notified: boolean;
+  /** When the filing polls its own process after this send (STATUS_FOLLOW_UP_AT), recorded so the workflow's timers replay. */
+  followUpAtMs?: number[];
+};
 /** What the filing's own follow-up found: the message's status now; `notified`: its final lifecycle was told (H3). */
 export type FollowUpOutcome = { code: string | null; lifecycle: LifecycleCode; final: boolean; notified: boolean };
 
@@ -395,7 +400,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         const certificateId = Context.current().info.attempt === 1 || !row.certificate_id ? (await chooseCertificate(messageId)).certificateId : row.certificate_id;
         await checkContent(messageId);
         const submitted = await submit(messageId);
-        return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60) };
+        return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60), followUpAtMs: followUp.atMs };
       });
     },
 
@@ -420,6 +425,22 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         const row = await loadOrFail(deps.pool, messageId);
         return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false };
       });
+    },
+
+    /**
+     * One poll of the filing's own process (issue 10, H5, H6), a local activity between the workflow's timers: no
+     * activity slot is held while the filing waits for its next moment. A poll over the hub's rate is skipped (the
+     * status as stored is answered). `stop`: Digipoort cannot be asked now, or the follow-up is switched off
+     * (STATUS_FOLLOW_UP_AT none): the hub's send/receive carries the filing. A final status is told to the
+     * administration once when `notifyFinal`.
+     */
+    async pollOwnProcess({ messageId, notifyFinal }: { messageId: string; notifyFinal: boolean }): Promise<FollowUpOutcome & { stop: boolean }> {
+      const seen = followUp.atMs.length === 0 ? 'stop' : await followUpOnce(messageId);
+      if (seen === 'stop') {
+        const row = await loadOrFail(deps.pool, messageId);
+        return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false, stop: true };
+      }
+      return { ...seen, notified: seen.final && notifyFinal ? await notifyOnce(messageId, seen.lifecycle) : false, stop: false };
     },
 
     /**

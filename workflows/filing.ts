@@ -132,8 +132,26 @@ const followUp = proxyActivities<FilingActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
 });
 
+/**
+ * One poll of the filing's own process between the follow-up's timers: a short Digipoort call and a store, best effort
+ * (the hub's send/receive receives every status anyway, H9), so one retry at most.
+ */
+const poll = proxyLocalActivities<FilingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 2 },
+});
+
 /** The engine-lean shape of the filing (issue 10): local activities, one sending step, fewer upserts, the follow-up. */
 export const LEAN_FILING_PATCH = 'filing-lean-v2';
+
+/**
+ * The follow-up waits on workflow timers, polling in a local activity at each moment (issue 10): before, one activity
+ * slept through the minute, so a thousand filings in follow-up held the worker's activity slots and sending waited.
+ */
+export const FOLLOW_UP_TIMERS_PATCH = 'filing-follow-up-timers';
+
+/** The follow-up's moments when the sending step did not say them (a resend after a person resolved it). */
+const DEFAULT_FOLLOW_UP_AT_MS = [2000, 5000, 15000, 60000];
 
 /** H3: the administration's callback, retried durably for up to three days. */
 const callbacks = proxyActivities<FilingActivities>({
@@ -181,6 +199,8 @@ interface FilingRun {
   db: typeof quick;
   /** Whether sending already told the administration of 60 (lean shape). */
   told60: boolean;
+  /** When the filing polls its own process after sending (as the sending step recorded it). */
+  followUpAtMs?: number[];
   state: FilingState;
   /** Client decisions waiting to be taken up, one at a time; updates wait for their outcome by ticket. */
   decisions: { ticket?: number; decision: ClientDecision }[];
@@ -411,6 +431,7 @@ async function submitExactlyOnce(run: FilingRun): Promise<void> {
         const sent = await digipoort.sendFiling({ messageId: input.messageId });
         Object.assign(state, { kenmerk: sent.kenmerk, certificateId: sent.certificateId });
         run.told60 = sent.notified;
+        run.followUpAtMs = sent.followUpAtMs;
         return;
       }
       const submitted = await digipoort.submitToDigipoort({ messageId: input.messageId });
@@ -461,13 +482,7 @@ async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
   const durable60 = told60 ? undefined : callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: 60 });
   let finalTold = false;
   if (!run.signals.finalStatusSeen) {
-    let seen: FollowUpOutcome | undefined;
-    try {
-      seen = await followUp.followUpStatuses({ messageId: input.messageId, notifyFinal: told60 });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      // Best effort: the hub's send/receive receives every status and signals it (H9).
-    }
+    const seen = patched(FOLLOW_UP_TIMERS_PATCH) ? await followOwnProcess(run) : await followOwnProcessInOneActivity(run);
     if (seen?.final) {
       finalTold = seen.notified;
       if (!run.signals.finalStatusSeen) {
@@ -486,6 +501,38 @@ async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
     await callbacks.notifyAdministration({ messageId: input.messageId, lifecycle: state.lifecycle });
   }
   return run.finish('done', null);
+}
+
+/**
+ * The follow-up: at each moment after sending, unless a signal brought the final status first, one poll; it ends at a
+ * final status, when Digipoort cannot be asked now, or after the last moment. Best effort: a failed poll ends it, and
+ * the hub's send/receive receives every status and signals it (H9).
+ */
+async function followOwnProcess(run: FilingRun): Promise<FollowUpOutcome | undefined> {
+  let waited = 0;
+  for (const at of run.followUpAtMs ?? DEFAULT_FOLLOW_UP_AT_MS) {
+    if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
+    waited = at;
+    try {
+      const seen = await poll.pollOwnProcess({ messageId: run.input.messageId, notifyFinal: run.told60 });
+      if (seen.stop) return undefined;
+      if (seen.final) return seen;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The follow-up as runs before FOLLOW_UP_TIMERS_PATCH recorded it: one activity that sleeps between its polls. */
+async function followOwnProcessInOneActivity(run: FilingRun): Promise<FollowUpOutcome | undefined> {
+  try {
+    return await followUp.followUpStatuses({ messageId: run.input.messageId, notifyFinal: run.told60 });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return undefined;
+  }
 }
 
 /** Not sent: a technical failure (70, can be reset) the administration is told of; superseded or re-routed stops quietly. */

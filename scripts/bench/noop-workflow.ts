@@ -3,7 +3,7 @@
  * real filing (its shape, read from a finished filing's history), with activities that do nothing. Its throughput and
  * latencies are the engine's ceiling for a filing of that shape on this server.
  */
-import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { LifecycleStatusAttribute } from '../../workflows/search-attributes';
 import type { ShapeStep } from './shape';
 import type { NoopActivities } from './noop-activities';
@@ -94,6 +94,9 @@ export async function benchNoopFiling(input: NoopFilingInput): Promise<NoopFilin
         break;
       case 'timer':
         timerPending = true;
+        break;
+      case 'sleep':
+        await sleep(step.ms);
         break;
     }
   }

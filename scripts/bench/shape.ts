@@ -14,11 +14,13 @@ export type ShapeStep =
   /** Wait here for one more status signal. */
   | { kind: 'signal' }
   /** A timer started (reminders): the next wait carries a timeout, so the timer is started and cancelled. */
-  | { kind: 'timer' };
+  | { kind: 'timer' }
+  /** A timer that fired (the status follow-up's moments): the workflow sleeps `ms`. */
+  | { kind: 'sleep'; ms: number };
 
 export interface FilingShape {
   steps: ShapeStep[];
-  counts: { activities: number; localActivities: number; upserts: number; updates: number; signals: number; timers: number };
+  counts: { activities: number; localActivities: number; upserts: number; updates: number; signals: number; timers: number; sleeps: number };
   /** Events of the history it was read from. */
   historyEvents: number;
 }
@@ -28,12 +30,15 @@ export interface HistoryEventLike {
   eventType?: number | string | null;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
   markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+  timerStartedEventAttributes?: { timerId?: string | null; startToFireTimeout?: { seconds?: number | string | { toNumber(): number } | null; nanos?: number | null } | null } | null;
+  timerFiredEventAttributes?: { timerId?: string | null } | null;
 }
 
 const E = temporal.api.enums.v1.EventType;
 const EVENT = {
   ACTIVITY_TASK_SCHEDULED: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
   TIMER_STARTED: E.EVENT_TYPE_TIMER_STARTED,
+  TIMER_FIRED: E.EVENT_TYPE_TIMER_FIRED,
   WORKFLOW_EXECUTION_SIGNALED: E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
   MARKER_RECORDED: E.EVENT_TYPE_MARKER_RECORDED,
   UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
@@ -60,11 +65,19 @@ function localActivityName(event: HistoryEventLike): string {
   return 'local';
 }
 
-/** The activity whose completion is Digipoort's acknowledgement (the kenmerk stored): aanleveren. */
-const ACK_ACTIVITY = /submit|aanlever/i;
+/** The activity whose completion is Digipoort's acknowledgement (the kenmerk stored): aanleveren, or the sending step. */
+const ACK_ACTIVITY = /submit|aanlever|^sendFiling$/i;
+
+/** A protobuf duration in ms (its seconds may be a Long). */
+function durationMs(d: NonNullable<NonNullable<HistoryEventLike['timerStartedEventAttributes']>['startToFireTimeout']> | undefined | null): number {
+  if (!d) return 0;
+  const seconds = typeof d.seconds === 'object' && d.seconds !== null ? d.seconds.toNumber() : Number(d.seconds ?? 0);
+  return seconds * 1000 + Math.round((d.nanos ?? 0) / 1e6);
+}
 
 export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
   const steps: ShapeStep[] = [];
+  const timers = new Map<string, { index: number; ms: number }>();
   for (const event of events) {
     switch (typeOf(event)) {
       case EVENT.ACTIVITY_TASK_SCHEDULED:
@@ -83,8 +96,14 @@ export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
         steps.push({ kind: 'signal' });
         break;
       case EVENT.TIMER_STARTED:
+        timers.set(event.timerStartedEventAttributes?.timerId ?? String(timers.size), { index: steps.length, ms: durationMs(event.timerStartedEventAttributes?.startToFireTimeout) });
         steps.push({ kind: 'timer' });
         break;
+      case EVENT.TIMER_FIRED: {
+        const timer = timers.get(event.timerFiredEventAttributes?.timerId ?? '');
+        if (timer) steps[timer.index] = { kind: 'sleep', ms: timer.ms };
+        break;
+      }
       default:
         break;
     }
@@ -111,6 +130,7 @@ export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
       updates: count('update'),
       signals: count('signal'),
       timers: count('timer'),
+      sleeps: count('sleep'),
     },
     historyEvents: events.length,
   };

@@ -50,10 +50,22 @@ describe('bench helpers (scripts/bench)', () => {
       { eventType: E.EVENT_TYPE_MARKER_RECORDED, markerRecordedEventAttributes: { markerName: 'core_patch' } },
       { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED },
     ]);
-    expect(shape.counts).toEqual({ activities: 4, localActivities: 1, upserts: 1, updates: 1, signals: 1, timers: 1 });
+    expect(shape.counts).toEqual({ activities: 4, localActivities: 1, upserts: 1, updates: 1, signals: 1, timers: 1, sleeps: 0 });
     expect(shape.historyEvents).toBe(12);
     expect(shape.steps.map((s) => s.kind)).toEqual(['upsert', 'activity', 'timer', 'update', 'activity', 'activity', 'activity', 'signal', 'local']);
     expect(shape.steps.filter((s) => 'ack' in s && s.ack)).toEqual([{ kind: 'activity', name: 'submitToDigipoort', ack: true }]);
+  });
+
+  it('the lean shape: the sending step is the acknowledgement, and a timer that fired is a sleep of its duration', () => {
+    const shape = shapeFromHistory([
+      { eventType: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name: 'sendFiling' } } },
+      { eventType: E.EVENT_TYPE_TIMER_STARTED, timerStartedEventAttributes: { timerId: '1', startToFireTimeout: { seconds: 2, nanos: 500_000_000 } } },
+      { eventType: E.EVENT_TYPE_TIMER_STARTED, timerStartedEventAttributes: { timerId: '2', startToFireTimeout: { seconds: 86_400 } } },
+      { eventType: E.EVENT_TYPE_TIMER_FIRED, timerFiredEventAttributes: { timerId: '1' } },
+      { eventType: E.EVENT_TYPE_MARKER_RECORDED, markerRecordedEventAttributes: { markerName: 'core_local_activity' } },
+    ]);
+    expect(shape.steps).toEqual([{ kind: 'activity', name: 'sendFiling', ack: true }, { kind: 'sleep', ms: 2500 }, { kind: 'timer' }, { kind: 'local', name: 'local' }]);
+    expect(shape.counts).toMatchObject({ timers: 1, sleeps: 1 });
   });
 
   it('without an aanleveren-like activity the acknowledgement is the last call before the first status signal', () => {

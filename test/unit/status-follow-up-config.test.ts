@@ -1,8 +1,8 @@
 import { loadStatusFollowUp } from '../../config';
 
 describe('status follow-up settings (STATUS_FOLLOW_UP_AT, STATUS_FOLLOW_UP_PER_SECOND)', () => {
-  it('defaults to 2, 5, 15 and 60 s after sending, 5 polls a second per hub (burst 10)', () => {
-    expect(loadStatusFollowUp({})).toEqual({ atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 5, burst: 10 } });
+  it('defaults to 2, 5, 15 and 60 s after sending, 20 polls a second per hub (burst 40)', () => {
+    expect(loadStatusFollowUp({})).toEqual({ atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 20, burst: 40 } });
   });
 
   it('takes other moments and rates, and "none" for no follow-up', () => {
