@@ -30,6 +30,7 @@ import { takeFollowUpToken, type FollowUpRate } from '../db/repositories/status-
 import { WusFault, WusTransportError } from '../integrations/wus/errors';
 import { applyProcessStatuses } from './statuses';
 import { classifySendFailure, laneBusyFailure, reconcileOnDigipoort, retryFailure } from './submission';
+import { DEFAULT_FOLLOW_UP_AT_MS, followUpWindowMs } from '../domain/status-follow-up';
 
 export interface FilingActivityDeps {
   pool: Pool;
@@ -48,7 +49,7 @@ export interface StatusFollowUpSettings {
 }
 
 /** 2 s, 5 s, 15 s and 1 min after sending; at most 20 polls a second per hub, 40 at once. */
-export const DEFAULT_STATUS_FOLLOW_UP: StatusFollowUpSettings = { atMs: [2000, 5000, 15000, 60000], rate: { perSecond: 20, burst: 40 } };
+export const DEFAULT_STATUS_FOLLOW_UP: StatusFollowUpSettings = { atMs: [...DEFAULT_FOLLOW_UP_AT_MS], rate: { perSecond: 20, burst: 40 } };
 
 /** Failure types the filing workflow tells apart. */
 export const FILING_FAILURES = {
@@ -119,7 +120,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
 
   /** The submission is on record: kenmerk, legal receipt time, lifecycle 60. */
   async function recordSubmitted(db: PoolClient, row: MessageRow, attempt: AttemptRow, kenmerk: string, receivedAt: string, how: string) {
-    await recordSubmission(db, row, kenmerk, receivedAt, attempt.id);
+    await recordSubmission(db, row, kenmerk, receivedAt, attempt.id, followUpWindowMs(followUp.atMs));
     await log(db, row, 'send message', 'I', `${how}: kenmerk ${kenmerk}, received by Digipoort at ${receivedAt}`);
   }
 
@@ -336,7 +337,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     if (seen.final || row.delivery_state !== 'submitted' || !row.kenmerk || !row.hub_id) return seen;
     if (!(await takeFollowUpToken(deps.pool, row.hub_id, followUp.rate))) return seen;
     const hub = await findHubById(deps.pool, row.hub_id);
-    if (!hub || !row.certificate_id) return 'stop';
+    if (!hub || !row.certificate_id) return stopFollowing(row.id);
     try {
       const { client } = await deps.wus.clientFor(row.certificate_id);
       const results = await client.getStatussenProces({ kenmerk: row.kenmerk }, Context.current().cancellationSignal);
@@ -344,9 +345,15 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     } catch (err) {
       if (!(err instanceof WusFault || err instanceof WusTransportError || err instanceof CertificateNotUsable || err instanceof CertificateError)) throw err;
       await log(deps.pool, row, 'receive', 'I', `status follow-up stopped (${err instanceof WusFault ? err.foutcode : err.message}): the hub's send/receive receives the statuses`);
-      return 'stop';
+      return stopFollowing(row.id);
     }
     return (await current()).seen;
+  }
+
+  /** The follow-up ends early: the hub's next scheduled send/receive asks about the process again at once. */
+  async function stopFollowing(messageId: string): Promise<'stop'> {
+    await deps.pool.query('UPDATE messages SET followed_until = NULL WHERE id = $1', [messageId]);
+    return 'stop';
   }
 
   return {

@@ -134,14 +134,17 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
    * (getStatussenProces) on a full scan and wherever our record of that cursor is missing or was left marked by a run
    * that did not finish storing. New statuses are stored in one statement and applied in one transaction; the
    * cursor records are cleared only after that commit (at-least-once; storing is idempotent).
+   * `leaveFollowed`: a process whose open filing still follows it itself (messages.followed_until) is left to that
+   * follow-up; during a deadline-day backlog a scheduled run would otherwise ask Digipoort about each of them twice.
    */
-  async function receive(hub: Hub, full: boolean): Promise<{ changes: StatusChange[]; calls: number }> {
+  async function receive(hub: Hub, full: boolean, leaveFollowed = false): Promise<{ changes: StatusChange[]; calls: number }> {
     const { rows } = await deps.pool.query<OpenMessage>(
       `SELECT id, number, kind, kenmerk, certificate_id, workflow_id, workflow_closed_at, lifecycle, digipoort_status, organisation_id, period FROM messages
         WHERE hub_id = $1 AND direction = 'outgoing' AND delivery_state = 'submitted' AND kenmerk IS NOT NULL
           AND submitted_at > now() - make_interval(days => ${RECEIVE_LOOKBACK_DAYS})
+          AND NOT ($2 AND workflow_closed_at IS NULL AND followed_until IS NOT NULL AND followed_until > now())
         ORDER BY number`,
-      [hub.id],
+      [hub.id, leaveFollowed],
     );
     const changes: StatusChange[] = [];
     let calls = 0;
@@ -399,7 +402,8 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
           const started = await startPending(hub);
           const certificateId = await workCertificate(hub.id);
           const full = Boolean(input.full) || (await fullScanDue(hub.id, certificateId));
-          const received = await receive(hub, full);
+          // A scheduled run leaves fresh processes to their filings' own follow-up; run-now and full scans ask all.
+          const received = await receive(hub, full, input.trigger === 'schedule' && !full);
           const signalled = await signalChanges(received.changes);
           let unknown = 0;
           let calls = received.calls;

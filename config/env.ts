@@ -5,6 +5,8 @@
  * configuration table and docker-compose.yml can be checked against this list and cannot rot silently.
  */
 
+import { DEFAULT_FOLLOW_UP_AT_MS } from '../domain/status-follow-up';
+
 /** The processes of the system; `start` is the local orchestrator (`npm start`). */
 /** `wus` is the operator CLI (`npm run wus`). */
 export type ProcessName = 'start' | 'api' | 'worker' | 'simulator' | 'migrate' | 'wus';
@@ -100,7 +102,7 @@ export const ENV_VARS = {
     description:
       'Seconds after aanleveren at which a filing polls its own process for statuses (comma separated), before the hub\'s ' +
       'send/receive takes over. Empty list (`none`): no follow-up.',
-    default: '2,5,15,60',
+    default: DEFAULT_FOLLOW_UP_AT_MS.map((ms) => ms / 1000).join(','),
     usedBy: ['worker'],
   },
   STATUS_FOLLOW_UP_PER_SECOND: {

@@ -20,6 +20,7 @@ import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } fro
 import type { ReminderMoment } from '../domain/deadlines';
 import { LIFECYCLE, lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { findKind } from '../domain/kinds';
+import { DEFAULT_FOLLOW_UP_AT_MS } from '../domain/status-follow-up';
 import {
   DigipoortStatusAttribute,
   DueDateAttribute,
@@ -149,9 +150,6 @@ export const LEAN_FILING_PATCH = 'filing-lean-v2';
  * slept through the minute, so a thousand filings in follow-up held the worker's activity slots and sending waited.
  */
 export const FOLLOW_UP_TIMERS_PATCH = 'filing-follow-up-timers';
-
-/** The follow-up's moments when the sending step did not say them (a resend after a person resolved it). */
-const DEFAULT_FOLLOW_UP_AT_MS = [2000, 5000, 15000, 60000];
 
 /** H3: the administration's callback, retried durably for up to three days. */
 const callbacks = proxyActivities<FilingActivities>({
@@ -510,6 +508,7 @@ async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
  */
 async function followOwnProcess(run: FilingRun): Promise<FollowUpOutcome | undefined> {
   let waited = 0;
+  // Without recorded moments (a resend after a person resolved it): the defaults.
   for (const at of run.followUpAtMs ?? DEFAULT_FOLLOW_UP_AT_MS) {
     if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
     waited = at;

@@ -222,6 +222,8 @@ export async function recordSubmission(
   kenmerk: string,
   receivedAt: string | null,
   attemptId: string | null,
+  /** How long the filing itself follows the process from now (issue 10); 0: not at all, the hub's send/receive asks. */
+  followedForMs = 0,
 ): Promise<void> {
   const adopted = await db.query<{ id: string }>(
     `UPDATE messages SET resolution = $1, resolved_at = now(), kenmerk = NULL WHERE kenmerk = $2 AND subtype = 'ONB' RETURNING id`,
@@ -232,8 +234,9 @@ export async function recordSubmission(
   }
   await db.query(
     `UPDATE messages SET delivery_state = 'submitted', kenmerk = $2, submitted_at = coalesce($3, submitted_at, now()), lifecycle = 60,
-            needs_action_reason = NULL, last_status_change_at = now() WHERE id = $1`,
-    [message.id, kenmerk, receivedAt],
+            needs_action_reason = NULL, last_status_change_at = now(),
+            followed_until = CASE WHEN $4::int > 0 THEN now() + make_interval(secs => $4::int / 1000.0) END WHERE id = $1`,
+    [message.id, kenmerk, receivedAt, Math.round(followedForMs)],
   );
 }
 

@@ -1,8 +1,10 @@
 import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
 import { filingWorkflowId } from '../../workflows/filing';
+import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/send-receive';
 import { buildTestApp } from '../helpers/api';
 import { describeCost, workflowCost } from '../helpers/filing-cost';
-import { call, callbackReceiver, createTestHub, postViaConnector, vatReturnRequest, type Api } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveRunResult, vatReturnRequest, type Api } from '../helpers/hub';
+import { simulatorAdmin } from '../helpers/wus';
 import { addContactPerson, decideInPortal, enablePortal, formFields, portalGet, portalLogin, postDecision, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
 
@@ -81,6 +83,58 @@ describe('the cost of one filing for the engine', () => {
     expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(false);
     expect(await takeFollowUpToken(ctx.pool, a.hubId, { perSecond: 0, burst: 2 })).toBe(false);
   });
+
+  it("a scheduled send/receive leaves a process to its filing's own follow-up, asks it again once the follow-up stops early; run-now asks it always", async () => {
+    const hub = await createTestHub(api);
+    // The process stays open (301 is not final), so the follow-up polls at every moment.
+    await simulatorAdmin.send('PUT', `/admin/plans/${encodeURIComponent(`FH${hub.participant}-1-v1-a1`)}`, [{ code: '100', step: 0 }, { code: '301', step: 1 }]);
+    expect((await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH))).statusCode).toBe(202);
+    const followed = () =>
+      ctx.pool.query<{ kenmerk: string | null; left_ms: number | null }>(
+        `SELECT kenmerk, extract(epoch FROM followed_until - now()) * 1000 AS left_ms FROM messages WHERE hub_id = $1 AND number = 1`, [hub.hubId],
+      ).then((r) => r.rows[0]);
+    let row = await followed();
+    for (let i = 0; i < 100 && !row.kenmerk; i++) row = (await new Promise((r) => setTimeout(r, 100)), await followed());
+    expect(row.kenmerk).toBeTruthy();
+    // The follow-up's last moment (60 s) plus 15 s of slack from the recorded submission.
+    expect(Number(row.left_ms)).toBeGreaterThan(60_000);
+    expect(Number(row.left_ms)).toBeLessThanOrEqual(75_000);
+
+    const onDemand = async () => {
+      for (let i = 0; i < 100; i++) {
+        const started = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive?full=false`);
+        if (started.statusCode === 202) return sendReceiveRunResult(ctx.client, started.json());
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('send/receive stayed busy');
+    };
+    const handle = ctx.client.workflow.getHandle(sendReceiveHubWorkflowId(hub.participant));
+    const nextScheduledRun = async (after: number) => {
+      for (let i = 0; i < 80; i++) {
+        const last = await handle.query(lastSendReceiveQuery);
+        if (last?.trigger === 'schedule' && Date.parse(last.finishedAt) > after) return last;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error('no scheduled send/receive run');
+    };
+    // The first run is the hub's first full scan; after it, run-now without ?full asks the open process.
+    await onDemand();
+    expect(await onDemand()).toMatchObject({ fullScan: false, calls: 1 });
+    expect((await call(api, 'PATCH', `/api/hubs/${hub.participant}`, { sendReceiveIntervalSeconds: 5 })).statusCode).toBe(200);
+    try {
+      expect(await nextScheduledRun(Date.now())).toMatchObject({ fullScan: false, calls: 0 });
+
+      // Digipoort refuses the follow-up's next poll: it stops, hands the process back, and the schedule asks it.
+      await simulatorAdmin.addFault({ kind: 'http503', operation: 'getStatussenProces', bodyContains: row.kenmerk, count: 1 });
+      for (let i = 0; i < 650 && (await followed()).left_ms !== null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await followed()).left_ms).toBeNull();
+      const { rows: log } = await ctx.pool.query<{ text: string }>(`SELECT text FROM communication_log WHERE message_id = (SELECT id FROM messages WHERE hub_id = $1 AND number = 1) AND text LIKE 'status follow-up stopped%'`, [hub.hubId]);
+      expect(log).toHaveLength(1);
+      expect(await nextScheduledRun(Date.now())).toMatchObject({ fullScan: false, calls: 1 });
+    } finally {
+      await call(api, 'PATCH', `/api/hubs/${hub.participant}`, { sendReceiveIntervalSeconds: 86400 });
+    }
+  }, 120_000);
 
   // Last in this file: it stops the context's worker.
   it('a decision the engine cannot answer in time is sent again under one update id, answered 202, and taken once when the engine is back', async () => {
