@@ -25,6 +25,19 @@ export function formatBenchReport(report: BenchReport): string {
         },
       ]),
     ),
+    ...([50, 99] as const).map((p) => ({
+      label: `ack → final status stored and told p${p}, pipeline`,
+      cells: (r: RoundFigures) => cell(percentile(r.real.ackToStored, p), secs(percentile(r.real.ackToStored, p))),
+    })),
+    {
+      label: 'CPU s during the pipeline round: worker, API, simulator, Temporal, PostgreSQL, bench (of the cores\' s)',
+      cells: (r) => {
+        const c = r.real.cpu;
+        if (!c) return cell(undefined);
+        const used = ['worker', 'api', 'simulator', 'temporal', 'postgres', 'bench'].map((name) => fmt(c.parts[name], 0));
+        return cell(c.coreSeconds, `${used.join(', ')} (${fmt(c.coreSeconds, 0)})`);
+      },
+    },
     { label: 'pipeline filings final (at 80) / posted', cells: (r) => cell(r.real.completed, `${r.real.completed} (${r.real.final80}) / ${r.n}`) },
     { label: 'connector posts per minute', cells: (r) => cell(r.real.postedPerMinute, fmt(r.real.postedPerMinute, 0)) },
     { label: 'approval updates sent again (timeout): no-op / pipeline', cells: (r) => cell(r.real.updateRetries, `${r.noop.updateRetries} / ${r.real.updateRetries}`) },
@@ -57,6 +70,7 @@ export function formatBenchReport(report: BenchReport): string {
       ['Once per run', 'Figure'],
       [
         ['filing shape (from a finished filing\'s history)', `${c.activities} activities, ${c.localActivities} local activities, ${c.upserts} search-attribute upserts, ${c.updates} update(s), ${c.signals} signals, ${c.timers} timers, ${c.sleeps} timers that fire`],
+        ['the hub\'s first send/receive full scan, before the rounds: Digipoort calls, ended after set-up', `${fmt(report.firstFullScan.calls, 0)}, ${report.firstFullScan.seconds} s`],
         ['probe filing: history events / state transitions', `${fmt(report.probe.historyEvents, 0)} / ${fmt(report.probe.stateTransitions, 0)}`],
         [`signing (c), ${(s.envelopeBytes / 1000).toFixed(1)} kB envelope: WS-Security / bare crypto.sign per s`, `${fmt(s.wssPerSecond, 0)} / ${fmt(s.barePerSecond, 0)}`],
         ['ratio c (WS-Security / bare)', fmt(signingRatio, 3)],

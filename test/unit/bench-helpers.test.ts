@@ -1,3 +1,5 @@
+import os from 'node:os';
+import { cpuBetween, cpuNow } from '../../scripts/bench/cpu';
 import { temporal } from '@temporalio/proto';
 import { fmt, formatTable, percentile, perMinute, ratio, secs } from '../../scripts/bench/stats';
 import { shapeFromHistory } from '../../scripts/bench/shape';
@@ -72,5 +74,23 @@ describe('bench helpers (scripts/bench)', () => {
     const activity = (name: string) => ({ eventType: E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name } } });
     const shape = shapeFromHistory([activity('a'), activity('b'), { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED }, activity('c')]);
     expect(shape.steps.filter((s) => 'ack' in s && s.ack)).toEqual([{ kind: 'activity', name: 'b', ack: true }]);
+  });
+});
+
+describe('bench: CPU per part of the system (scripts/bench/cpu.ts)', () => {
+  it('reads a process tree\'s CPU seconds from /proc, and what each part used between two readings', () => {
+    const before = cpuNow({ self: process.pid, gone: 2 ** 22 + 1 });
+    let spin = 0;
+    for (const end = Date.now() + 150; Date.now() < end; ) spin++;
+    const after = cpuNow({ self: process.pid, gone: 2 ** 22 + 1 });
+    expect(spin).toBeGreaterThan(0);
+    expect(after.self).toBeGreaterThan(0);
+    expect(after.gone).toBeUndefined();
+    expect(after.postgres).toBeGreaterThanOrEqual(0);
+    const used = cpuBetween(before, after, 1000);
+    expect(used.parts.self).toBeGreaterThanOrEqual(0);
+    expect(used.parts.bench).toBeGreaterThan(0.05);
+    expect(used.parts.gone).toBeUndefined();
+    expect(used.coreSeconds).toBe(os.cpus().length);
   });
 });
