@@ -133,6 +133,12 @@ export const ENV_VARS = {
       'Default: http://localhost:<PORT>.',
     usedBy: ['start', 'api', 'worker'],
   },
+  BENCH_PROFILE_DIR: {
+    description:
+      'Set by `npm run bench -- --profile` only: the directory where the worker, API and simulator write a CPU profile ' +
+      'of the pipeline round (scripts/bench/profile-preload.cjs, loaded through NODE_OPTIONS). Unset: no profiler.',
+    usedBy: ['api', 'worker', 'simulator'],
+  },
   LOG_LEVEL: {
     description: 'Log level of every process (fatal, error, warn, info, debug, trace).',
     default: 'info',

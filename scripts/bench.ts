@@ -6,7 +6,8 @@
  * with the filings awaiting approval. Prints a table. Not a test: nothing is asserted.
  * Options: --n (filings per round, default 100), --clients (client organisations per round, default n: one VAT return
  * each), --faults (share of failing Digipoort calls, default 0), --status-step-ms (simulator, default 20), --growth
- * (a second round at 10 n), --keep (keep DATA_DIR and the databases).
+ * (a second round at 10 n), --keep (keep DATA_DIR and the databases), --profile (CPU profiles of the worker, API and
+ * simulator during the pipeline round, summarised; the files stay in test-results/bench-profiles/).
  */
 import { formatBenchReport } from './bench/report';
 import { runBench } from './bench/run';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     faults,
     growth: process.argv.includes('--growth'),
     keep: process.argv.includes('--keep'),
+    profile: process.argv.includes('--profile'),
     statusStepMs: numericOption('status-step-ms', 20),
     log: (line) => process.stdout.write(`[bench] ${line}\n`),
   });

@@ -79,5 +79,13 @@ export function formatBenchReport(report: BenchReport): string {
         ['run time', `${report.seconds} s`],
       ],
     ),
+    ...profileLines(rounds[0]?.real.profiles),
   ].join('\n');
+}
+
+/** `--profile`: per part, the code that took the most CPU samples in the pipeline round. */
+function profileLines(profiles: RoundFigures['real']['profiles']): string[] {
+  if (!profiles) return [];
+  const parts = Object.entries(profiles);
+  return ['', formatTable(['Part', 'Where its CPU went in the pipeline round (share of samples)'], parts.map(([part, top]) => [part, top.map((t) => `${t.owner} ${(t.share * 100).toFixed(0)} %`).join(', ')]))];
 }

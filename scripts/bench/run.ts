@@ -16,6 +16,7 @@ import { benchNoopFiling, noopApproveUpdate, noopAwaitingQuery, type NoopFilingR
 import { shapeFromHistory, type FilingShape } from './shape';
 import { measureSigning, type SigningFigures } from './signing';
 import { cpuBetween, cpuNow } from './cpu';
+import { PROFILED_PARTS, PROFILE_PRELOAD, readProfile, startProfiles, stopProfiles, summariseProfile } from './profile';
 import { percentile, perMinute } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -29,6 +30,8 @@ export interface BenchOptions {
   /** Also run a round at 10 n. */
   growth: boolean;
   keep: boolean;
+  /** CPU profiles of the worker, API and simulator during the first pipeline round (scripts/bench/profile.ts). */
+  profile?: boolean;
   /** The simulator's time between two statuses. */
   statusStepMs: number;
   log: (line: string) => void;
@@ -50,7 +53,7 @@ export interface RoundFigures {
   n: number;
   noop: Latencies;
   /** `ackToStored`: from the kenmerk to the final status stored and told to the administration (before the workflow closes). */
-  real: Latencies & { final80: number; postedPerMinute?: number; ackToStored: number[]; cpu?: ReturnType<typeof cpuBetween> };
+  real: Latencies & { final80: number; postedPerMinute?: number; ackToStored: number[]; cpu?: ReturnType<typeof cpuBetween>; profiles?: ProfileSummary };
   rss: { baselineKb?: number; openKb?: number };
 }
 
@@ -122,6 +125,8 @@ interface Bench {
   firm: Firm;
   options: BenchOptions;
   log: (line: string) => void;
+  /** Where the processes write their CPU profiles (`--profile`). */
+  profileDir?: string;
 }
 
 /** Posts filings through the connector API (as the administrations do) and waits until each awaits approval at 30. */
@@ -191,6 +196,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
   const parts = () => cpuNow(Object.fromEntries(['worker', 'api', 'simulator', 'temporal'].map((name) => [name, system.childPid(name)])));
   const cpuBefore = parts();
   const cpuFrom = Date.now();
+  if (bench.profileDir) startProfiles(bench.profileDir);
   const { sentAt, retries } = await approveAll(bench, numbers, (i) => clients[i % clients.length].contactPersonId);
   log(`pipeline n=${count}: approved (${retries} update(s) sent again after a timeout)`);
   type Row = { number: string; lifecycle: number; submitted_at: Date | null; workflow_closed_at: Date | null; last_status_change_at: Date };
@@ -225,6 +231,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
     if (final !== undefined) lastFinal = Math.max(lastFinal, final);
   }
   const cpu = cpuBetween(cpuBefore, parts(), Date.now() - cpuFrom);
+  const profiles = bench.profileDir ? await summariseRound(bench.profileDir, log) : undefined;
   const completed = rows.filter((r) => r.workflow_closed_at).length;
   const firstSent = Math.min(...sentAt.values());
   const finished = rows.filter((r) => r.workflow_closed_at && r.lifecycle === 80).map((r) => Number(r.number));
@@ -238,6 +245,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
     ackToFinal,
     ackToStored,
     cpu,
+    profiles,
     historyEvents: median(sample.map((s) => s.historyEvents)),
     stateTransitions: median(sample.map((s) => s.stateTransitions)),
     updateRetries: retries,
@@ -293,6 +301,20 @@ async function noopRound(bench: Bench, taskQueue: string, shape: FilingShape, co
   return { completed: results.size, perMinute: perMinute(results.size, lastFinal - firstSent), approvalToAck, ackToFinal, ...counts, updateRetries: retries };
 }
 
+export type ProfileSummary = Record<string, { owner: string; share: number }[]>;
+
+/** Stops the round's profiles, and summarises each part's; the profile files stay for a closer look. */
+async function summariseRound(dir: string, log: (line: string) => void): Promise<ProfileSummary> {
+  const files = await stopProfiles(dir, PROFILED_PARTS);
+  const summary: ProfileSummary = {};
+  for (const [part, file] of files) {
+    const profile = readProfile(file);
+    if (profile) summary[part] = summariseProfile(profile);
+  }
+  log(`CPU profiles in ${dir}`);
+  return summary;
+}
+
 /** Waits for the hub's send/receive workflow to finish a full scan; how long that took from now, and its calls. */
 async function awaitFirstFullScan(client: Client, participant: string): Promise<BenchReport['firstFullScan']> {
   const startedAt = Date.now();
@@ -311,6 +333,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const started = Date.now();
   const sizes = options.growth ? [options.n, options.n * 10] : [options.n];
   const perRound = sizes.map((n) => Math.max(1, Math.min(n, options.clients ?? n)));
+  const profileDir = options.profile ? path.join(ROOT, 'test-results', 'bench-profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
   const system = await startLocalSystem({
     name: 'bench',
     log,
@@ -320,6 +343,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       API_RATE_LIMIT_PER_MINUTE: '1000000',
       CONNECTOR_RATE_LIMIT_PER_MINUTE: '1000000',
       ...(options.faults > 0 ? { DIGIPOORT_TIMEOUT_MS: '5000' } : {}),
+      ...(profileDir ? { NODE_OPTIONS: `--require ${PROFILE_PRELOAD}`, BENCH_PROFILE_DIR: profileDir } : {}),
       // The worker's cache and slots as this shell sets them (e.g. WORKER_MAX_CACHED_WORKFLOWS=200 npm run bench).
       ...Object.fromEntries(WORKER_SETTINGS.filter((name) => envIsSet(name)).map((name) => [name, readEnv(name) as string])),
     },
@@ -337,7 +361,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await injectFaults(system, options.faults);
       log(`${Math.round(options.faults * 100)} % of Digipoort calls failing`);
     }
-    const bench: Bench = { system, client, pool, firm, options, log };
+    const bench: Bench = { system, client, pool, firm, options, log, profileDir };
     // A new hub's first run is a full scan (H7: getProcessen per organisation and message type); on a deadline day it
     // is a daily event, not part of every filing: it runs to its end first, its cost reported on its own.
     const firstFullScan = await awaitFirstFullScan(client, firm.participant);

@@ -127,4 +127,38 @@ describe('staff console in a browser', () => {
     // The strict CSP blocked nothing the console itself uses (htmx included).
     expect(consoleErrors).toEqual([]);
   });
+
+  it('a filing its administration sends is followed in the console from prepared to 80, the accountant using no JSON API', async () => {
+    const fresh = await createTestHub(api);
+    const account = await createConsoleAccount(api, [fresh], 'accountant', 'Bram Visser');
+    const errors: string[] = [];
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    collectPageErrors(page, errors);
+    const { violations, check } = pageChecks(page, 'staff-day-');
+    await signInToConsole(page, base, account, fresh.participant);
+    // The administration's connector files the return (that is where filings come from, not the accountant).
+    const filed = (await postViaConnector(api, fresh, vatReturnRequest(fresh))).json();
+
+    // The accountant starts send/receive from the overview and watches the Filings page until Digipoort accepted it.
+    let lifecycle: string | null = null;
+    for (let i = 0; i < 30 && !lifecycle?.startsWith('80'); i++) {
+      await page.getByRole('link', { name: 'Overzicht', exact: true }).click();
+      await page.getByRole('button', { name: 'Nu verzenden en ontvangen' }).click();
+      await page.waitForSelector('#send-receive p[role="status"]');
+      await page.getByRole('link', { name: 'Aangiften', exact: true }).click();
+      await page.waitForSelector('table.filings');
+      lifecycle = await page.locator(`tr[data-filing="${filed.number}"] td.lifecycle`).textContent();
+      if (!lifecycle?.startsWith('80')) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(lifecycle).toBe('80 — Geaccepteerd door de Belastingdienst');
+    await check('1-filings-accepted');
+    await page.getByRole('link', { name: String(filed.number), exact: true }).click();
+    await page.waitForSelector('table.statuses');
+    await expect(page.locator('table.statuses tr[data-status="500"]').count()).resolves.toBe(1);
+    await check('2-filing-accepted');
+    await context.close();
+    expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
+    expect(errors).toEqual([]);
+  });
 });
