@@ -136,6 +136,8 @@ describe('staff console in a browser', () => {
     const page = await context.newPage();
     collectPageErrors(page, errors);
     const { violations, check } = pageChecks(page, 'staff-day-');
+    await page.goto(`${base}/staff`);
+    await page.waitForURL(`${base}/staff/sign-in`);
     await signInToConsole(page, base, account, fresh.participant);
     // The administration's connector files the return (that is where filings come from, not the accountant).
     const filed = (await postViaConnector(api, fresh, vatReturnRequest(fresh))).json();
