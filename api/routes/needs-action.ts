@@ -92,8 +92,10 @@ const needsAction: FastifyPluginAsyncTypebox<{ deps: FilingServiceDeps }> = asyn
       },
     },
     async (request, reply) => {
-      const message = await held(request.params.id, request.staff?.hubId ?? null);
-      const routed = await resolveHeldAutomatically(deps, message, `automatic resolution requested by ${request.staff?.name}`);
+      const staffHub = request.staff?.hubId ?? null;
+      const message = await held(request.params.id, staffHub);
+      // A token limited to one hub routes only to that hub, as POST .../route does (the console passes its hubs too).
+      const routed = await resolveHeldAutomatically(deps, message, `automatic resolution requested by ${request.staff?.name}`, staffHub ? [staffHub] : undefined);
       return reply.status(202).send(messageView(routed));
     },
   );

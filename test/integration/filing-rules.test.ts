@@ -235,6 +235,12 @@ describe('filing hub rules', () => {
     expect(list.find((m) => m.id === held.json().id)?.needsActionReason).toContain('H12');
     // The organisation is now served by another hub: automatic resolution finds it there.
     const successor = await createTestHub(api, { obNumber: gone.obNumber });
+    // A token limited to the old hub may not move the message into another firm's hub (nor can it route there).
+    const scoped = await createStaffToken(ctx.pool, 'accountant of the old hub', gone.hubId);
+    const byScoped = await api.app.inject({ method: 'POST', url: `/api/needs-action/${held.json().id}/resolve-automatically`, headers: { authorization: `Bearer ${scoped.token}` } });
+    expect(byScoped.statusCode).toBe(409);
+    expect(byScoped.json()).toMatchObject({ rule: 'H12', message: expect.stringContaining('not one of yours') });
+    expect(((await call(api, 'GET', '/api/needs-action')).json() as { id: string; deliveryState: string }[]).find((m) => m.id === held.json().id)?.deliveryState).toBe('held');
     const routed = await call(api, 'POST', `/api/needs-action/${held.json().id}/resolve-automatically`);
     expect(routed.statusCode).toBe(202);
     expect(routed.json()).toMatchObject({ number: 1, deliveryState: 'ready' });
