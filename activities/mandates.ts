@@ -422,6 +422,10 @@ export function createMandateActivities(deps: MandateActivityDeps) {
         }
         if (message.purpose === 'request') {
           await recordRegisterLetterName(db, m, answer.letterName);
+          // Our own revocation is answered on its own process: the request's process saying REVOKED first waits for
+          // that answer, else the mandate would end with its revocation's record never told its outcome.
+          const ownRevocationUnanswered = results.some((r) => r.message.purpose === 'revoke' && !r.message.outcome);
+          if (answer.state === 'REVOKED' && ownRevocationUnanswered) continue;
           await setState(db, m, answer.state, answer.state === 'REJECTED' ? (answer.reason ?? 'rejected by the register') : null, {
             objectionDeadline: answer.objectionDeadline,
           });
