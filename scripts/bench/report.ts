@@ -70,7 +70,7 @@ export function formatBenchReport(report: BenchReport): string {
       ['Once per run', 'Figure'],
       [
         ['filing shape (from a finished filing\'s history)', `${c.activities} activities, ${c.localActivities} local activities, ${c.upserts} search-attribute upserts, ${c.updates} update(s), ${c.signals} signals, ${c.timers} timers, ${c.sleeps} timers that fire`],
-        ['the hub\'s first send/receive full scan, before the rounds: Digipoort calls, ended after set-up', `${fmt(report.firstFullScan.calls, 0)}, ${report.firstFullScan.seconds} s`],
+        ['the hub\'s first send/receive full scan, before the rounds: Digipoort calls, s after set-up', `${fmt(report.firstFullScan.calls, 0)}, ${report.firstFullScan.seconds} s`],
         ['probe filing: history events / state transitions', `${fmt(report.probe.historyEvents, 0)} / ${fmt(report.probe.stateTransitions, 0)}`],
         [`signing (c), ${(s.envelopeBytes / 1000).toFixed(1)} kB envelope: WS-Security / bare crypto.sign per s`, `${fmt(s.wssPerSecond, 0)} / ${fmt(s.barePerSecond, 0)}`],
         ['ratio c (WS-Security / bare)', fmt(signingRatio, 3)],

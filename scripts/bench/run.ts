@@ -315,15 +315,24 @@ async function summariseRound(dir: string, log: (line: string) => void): Promise
   return summary;
 }
 
-/** Waits for the hub's send/receive workflow to finish a full scan; how long that took from now, and its calls. */
-async function awaitFirstFullScan(client: Client, participant: string): Promise<BenchReport['firstFullScan']> {
+/**
+ * Waits until the hub's current full scan is on record (send_receive_scans, for its work certificate): it may have
+ * ended while the clients were still being set up, or run for minutes after. Its calls are known when it was the
+ * hub workflow's last run.
+ */
+async function awaitFirstFullScan(pool: Pool, client: Client, participant: string): Promise<BenchReport['firstFullScan']> {
   const startedAt = Date.now();
-  const handle = client.workflow.getHandle(sendReceiveHubWorkflowId(participant));
-  const last = await until('the first full scan', 3_600_000, async () => {
-    const run = await handle.query(lastSendReceiveQuery).catch(() => undefined);
-    return run?.fullScan ? run : undefined;
+  await until('the first full scan', 3_600_000, async () => {
+    const { rows } = await pool.query<{ current: boolean }>(
+      `SELECT s.certificate_id = c.id AS current FROM hubs h JOIN send_receive_scans s ON s.hub_id = h.id
+         JOIN certificates c ON c.hub_id = h.id AND c.is_work_certificate AND c.deleted_at IS NULL
+        WHERE h.participant_number = $1`,
+      [participant],
+    );
+    return rows[0]?.current ? true : undefined;
   }, 1000);
-  return { calls: last.calls, seconds: Math.round((Date.now() - startedAt) / 1000) };
+  const last = await client.workflow.getHandle(sendReceiveHubWorkflowId(participant)).query(lastSendReceiveQuery).catch(() => undefined);
+  return { calls: last?.fullScan ? last.calls : undefined, seconds: Math.round((Date.now() - startedAt) / 1000) };
 }
 
 const WORKER_SETTINGS = ['WORKER_MAX_CACHED_WORKFLOWS', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES'] as const;
@@ -364,7 +373,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const bench: Bench = { system, client, pool, firm, options, log, profileDir };
     // A new hub's first run is a full scan (H7: getProcessen per organisation and message type); on a deadline day it
     // is a daily event, not part of every filing: it runs to its end first, its cost reported on its own.
-    const firstFullScan = await awaitFirstFullScan(client, firm.participant);
+    const firstFullScan = await awaitFirstFullScan(pool, client, firm.participant);
     log(`first full scan: ${firstFullScan.calls ?? '?'} Digipoort calls, ended ${firstFullScan.seconds} s after the hub was set up`);
 
     // The filing's shape today: one real filing, approved, to the end; its history is what the no-op replays.
