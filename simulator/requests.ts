@@ -108,7 +108,7 @@ export function verifyRequest(ctx: RequestContext): VerifiedRequest {
   // WS-Security: signed by the TLS client certificate, carried as the token.
   let verified;
   try {
-    verified = verifySignedEnvelope(ctx.xml, doc, {
+    verified = verifySignedEnvelope(doc, {
       certificate: ctx.peerCertificate,
       tokenMustEqualCertificate: true,
       requireTokenReference: true,

@@ -68,7 +68,7 @@ export function readResponse(operation: OperationName, xml: string, trust: Respo
 
   let verified;
   try {
-    verified = verifySignedEnvelope(xml, doc, {
+    verified = verifySignedEnvelope(doc, {
       certificate: trust.serviceCertificate,
       tokenMustEqualCertificate: true,
       requireTokenReference: false,

@@ -138,8 +138,8 @@ function canonicalText(doc: Document, el: Element, inclusivePrefixes: string[]):
   });
 }
 
-/** Verifies a parsed SOAP envelope (`xml` is its exact text) against the policy; throws SignatureRejected. */
-export function verifySignedEnvelope(xml: string, doc: Document, policy: SignaturePolicy): VerifiedEnvelope {
+/** Verifies a parsed SOAP envelope against the policy; throws SignatureRejected. */
+export function verifySignedEnvelope(doc: Document, policy: SignaturePolicy): VerifiedEnvelope {
   const reject = (reason: string): never => {
     throw new SignatureRejected(reason);
   };

@@ -57,7 +57,7 @@ function signedBy(hash: HashChoice, inclusive: string[]): string {
 
 function oursAccepts(xml: string): boolean {
   try {
-    verifySignedEnvelope(xml, parseXmlDocument(xml, 1_000_000), { certificate, tokenMustEqualCertificate: false, requireTokenReference: false, now, clockSkewSeconds: 60, maxAgeSeconds: 300 });
+    verifySignedEnvelope(parseXmlDocument(xml, 1_000_000), { certificate, tokenMustEqualCertificate: false, requireTokenReference: false, now, clockSkewSeconds: 60, maxAgeSeconds: 300 });
     return true;
   } catch (err) {
     if (!(err instanceof SignatureRejected)) throw err;

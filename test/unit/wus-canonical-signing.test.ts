@@ -207,7 +207,7 @@ describe('WS-Security signing canonical by construction', () => {
         now,
         messageId,
       });
-      const verified = verifySignedEnvelope(xml, parseXmlDocument(xml, 30_000_000), {
+      const verified = verifySignedEnvelope(parseXmlDocument(xml, 30_000_000), {
         certificate,
         tokenMustEqualCertificate: true,
         requireTokenReference: true,
@@ -224,7 +224,7 @@ describe('WS-Security signing canonical by construction', () => {
       // One changed character of the signed payload: the digest no longer matches.
       const tampered = xml.replace('<inhoud>', '<inhoud>A');
       expect(() =>
-        verifySignedEnvelope(tampered, parseXmlDocument(tampered, 30_000_000), {
+        verifySignedEnvelope(parseXmlDocument(tampered, 30_000_000), {
           certificate,
           tokenMustEqualCertificate: true,
           requireTokenReference: true,
