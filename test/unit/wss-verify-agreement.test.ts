@@ -1,9 +1,9 @@
-import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { ALGORITHMS, EXC_C14N, NS, type HashChoice } from '../../integrations/wus/protocol';
 import { SignatureRejected, verifySignedEnvelope } from '../../integrations/wus/wss-verify';
 import { parseXmlDocument } from '../../integrations/xml/safe-xml';
+import { selfSignedCertificate } from '../helpers/self-signed';
 
 /**
  * The strict verifier checks the digests and the signature itself, over elements it found by id once (xml-crypto's
@@ -13,19 +13,7 @@ import { parseXmlDocument } from '../../integrations/xml/safe-xml';
  */
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }) as { privateKey: KeyObject; publicKey: KeyObject };
 
-function selfSigned(): X509Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = '02';
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const attrs = [{ name: 'commonName', value: 'verifier agreement test' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), forge.md.sha256.create());
-  return new X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary'));
-}
-const certificate = selfSigned();
+const certificate = selfSignedCertificate({ privateKey, publicKey }, 'verifier agreement test', '02');
 const now = new Date();
 
 function unsignedEnvelope(): string {

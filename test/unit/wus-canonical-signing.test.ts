@@ -1,5 +1,4 @@
-import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import {
   c14nText,
@@ -14,6 +13,7 @@ import { measureSigning } from '../../integrations/wus/signing-bench';
 import { NS, WSA_ANONYMOUS, type HashChoice, type OperationName } from '../../integrations/wus/protocol';
 import { verifySignedEnvelope } from '../../integrations/wus/wss-verify';
 import { childElements, parseXmlDocument } from '../../integrations/xml/safe-xml';
+import { selfSignedCertificate } from '../helpers/self-signed';
 
 /**
  * Our requests are signed canonical by construction (integrations/wus/canonical.ts). These tests hold that shortcut
@@ -27,19 +27,7 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 20
   publicKey: KeyObject;
 };
 
-function selfSignedCertificate(): X509Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const attrs = [{ name: 'commonName', value: 'canonical signing test' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), forge.md.sha256.create());
-  return new X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary'));
-}
-const certificate = selfSignedCertificate();
+const certificate = selfSignedCertificate({ privateKey, publicKey }, 'canonical signing test');
 
 const SPECIAL = `Tom & Jerry <b>"quoted"</b> 'single' > tab\there\r\nCRLF\rCR\nLF é ß € 😀 \u00A0 ]]> &amp;`;
 const xbrl = (extra: string) =>
