@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,8 +30,8 @@ export async function stopProfiles(dir: string, parts: readonly string[], waitMs
     const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
     const found = new Map(parts.flatMap((part) => {
       // The tsx wrapper of a part profiles too (idle); the part's own process is the one with the most samples.
-      const mine = files.filter((f) => f.startsWith(`${part}-`)).map((f) => path.join(dir, f));
-      const largest = mine.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
+      const mine = files.filter((f) => f.startsWith(`${part}-`)).map((f) => ({ file: path.join(dir, f), size: statSync(path.join(dir, f)).size }));
+      const largest = mine.sort((a, b) => b.size - a.size)[0]?.file;
       return largest ? [[part, largest] as const] : [];
     }));
     if (found.size === parts.length || Date.now() > deadline) return found;
