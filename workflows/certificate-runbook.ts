@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -98,6 +99,9 @@ function inBatches<T>(items: readonly T[], size: number): T[][] {
   return batches;
 }
 
+/** The cancel update of a waiting or paused runbook answers only after the cancellation is stored (v2 histories). */
+export const CANCEL_ANSWERS_AFTER_RECORD_PATCH = 'runbook-cancel-answers-after-record';
+
 export async function certificateRunbook(input: CertificateRunbookInput): Promise<RunbookProgressView> {
   const resume = input.resume;
   const view: RunbookProgressView = {
@@ -114,6 +118,8 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
   let retryRequested = false;
   let cancelRequested = resume?.cancelRequested ?? false;
   let certificateIds: string[] = resume?.certificateIds ?? [];
+  /** Set once a cancellation is stored (its locks released), so the cancel answer never precedes the record. */
+  let cancellationRecorded = false;
   /** The step being run, and how many of its mandates are settled (carried across continue-as-new). */
   let index = resume?.stepIndex ?? 0;
   let done = resume?.done ?? 0;
@@ -164,13 +170,16 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
   );
   setHandler(
     cancelRunbookUpdate,
-    (_decision: RunbookDecision) => {
-      if (view.phase === 'awaiting-confirmation' || view.phase === 'paused') {
+    async (_decision: RunbookDecision) => {
+      const stopsNow = view.phase === 'awaiting-confirmation' || view.phase === 'paused';
+      if (stopsNow) {
         decision = decision ?? 'cancel';
         view.phase = 'cancelled';
       }
       // While a step runs, the runbook stops before the next one.
       cancelRequested = true;
+      // Whoever is told "cancelled" may act on the certificates at once: answer when the record and lock release are done.
+      if (stopsNow && patched(CANCEL_ANSWERS_AFTER_RECORD_PATCH)) await condition(() => cancellationRecorded);
       return view;
     },
     {
@@ -220,6 +229,7 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       view.phase = 'cancelled';
       view.reason = 'cancelled before anything changed';
       await publish();
+      cancellationRecorded = true;
       return finish();
     }
   }
@@ -232,6 +242,7 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       view.currentStep = null;
       view.reason = `cancelled before step ${index + 1}; the steps before it are done`;
       await publish();
+      cancellationRecorded = true;
       return finish();
     }
     await continueIfLong();
