@@ -71,6 +71,8 @@ export type SendOutcome = SubmitOutcome & {
   notified: boolean;
   /** When the filing polls its own process after this send (STATUS_FOLLOW_UP_AT), recorded so the workflow's timers replay. */
   followUpAtMs?: number[];
+  /** When aanleveren was answered (epoch ms): the workflow counts the follow-up's moments from it. */
+  sentAtMs?: number;
 };
 /** What the filing's own follow-up found: the message's status now; `notified`: its final lifecycle was told (H3). */
 export type FollowUpOutcome = { code: string | null; lifecycle: LifecycleCode; final: boolean; notified: boolean };
@@ -407,7 +409,8 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         const certificateId = Context.current().info.attempt === 1 || !row.certificate_id ? (await chooseCertificate(messageId)).certificateId : row.certificate_id;
         await checkContent(messageId);
         const submitted = await submit(messageId);
-        return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60), followUpAtMs: followUp.atMs };
+        const sentAtMs = Date.now();
+        return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60), followUpAtMs: followUp.atMs, sentAtMs };
       });
     },
 

@@ -151,6 +151,13 @@ export const LEAN_FILING_PATCH = 'filing-lean-v2';
  */
 export const FOLLOW_UP_TIMERS_PATCH = 'filing-follow-up-timers';
 
+/**
+ * The follow-up's moments count from the moment aanleveren was answered, not from the workflow task that took up the
+ * answer: on a busy worker that task starts seconds later, and a moment already past is polled at once in the same
+ * task (no timer, no further task to wait for). v4 histories.
+ */
+export const FOLLOW_UP_FROM_SENDING_PATCH = 'filing-follow-up-from-sending';
+
 /** H3: the administration's callback, retried durably for up to three days. */
 const callbacks = proxyActivities<FilingActivities>({
   startToCloseTimeout: '30 seconds',
@@ -199,6 +206,8 @@ interface FilingRun {
   told60: boolean;
   /** When the filing polls its own process after sending (as the sending step recorded it). */
   followUpAtMs?: number[];
+  /** When aanleveren was answered (epoch ms, the sending step's clock): the follow-up's moments count from it. */
+  sentAtMs?: number;
   state: FilingState;
   /** Client decisions waiting to be taken up, one at a time; updates wait for their outcome by ticket. */
   decisions: { ticket?: number; decision: ClientDecision }[];
@@ -430,6 +439,7 @@ async function submitExactlyOnce(run: FilingRun): Promise<void> {
         Object.assign(state, { kenmerk: sent.kenmerk, certificateId: sent.certificateId });
         run.told60 = sent.notified;
         run.followUpAtMs = sent.followUpAtMs;
+        run.sentAtMs = sent.sentAtMs;
         return;
       }
       const submitted = await digipoort.submitToDigipoort({ messageId: input.messageId });
@@ -507,11 +517,23 @@ async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
  * the hub's send/receive receives every status and signals it (H9).
  */
 async function followOwnProcess(run: FilingRun): Promise<FollowUpOutcome | undefined> {
+  const sentAtMs = run.sentAtMs !== undefined && patched(FOLLOW_UP_FROM_SENDING_PATCH) ? run.sentAtMs : undefined;
+  // Workflow time (deterministic): how long ago aanleveren was answered.
+  const sinceSending = () => Math.max(0, Date.now() - sentAtMs!);
   let waited = 0;
+  let polledAt: number | undefined;
   // Without recorded moments (a resend after a person resolved it): the defaults.
   for (const at of run.followUpAtMs ?? DEFAULT_FOLLOW_UP_AT_MS) {
-    if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
-    waited = at;
+    if (sentAtMs !== undefined) {
+      // A poll made after this moment already answers for it.
+      if (polledAt !== undefined && polledAt >= at) continue;
+      const left = at - sinceSending();
+      if (run.signals.finalStatusSeen || (left > 0 && (await condition(() => run.signals.finalStatusSeen, left)))) return undefined;
+      polledAt = sinceSending();
+    } else {
+      if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
+      waited = at;
+    }
     try {
       const seen = await poll.pollOwnProcess({ messageId: run.input.messageId, notifyFinal: run.told60 });
       if (seen.stop) return undefined;

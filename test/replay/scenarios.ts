@@ -363,7 +363,8 @@ HISTORY_SCENARIOS.push(
 
 // Issue 10: the lean shape of the filing (workflows/filing.ts, LEAN_FILING_PATCH), recorded beside the v1 histories
 // with the same runs: `npm run record:histories -- filing-vat-direct-v2 ...` (name them: the v1 files stay as they are).
-// And v3: the follow-up on workflow timers (FOLLOW_UP_TIMERS_PATCH), `npm run record:histories -- filing-vat-direct-v3 ...`.
+// And v3: the follow-up on workflow timers (FOLLOW_UP_TIMERS_PATCH), `npm run record:histories -- filing-vat-direct-v3 ...`;
+// v4: its moments counted from sending (FOLLOW_UP_FROM_SENDING_PATCH).
 for (const v1 of HISTORY_SCENARIOS.filter((s) => s.name.startsWith('filing-') && s.name.endsWith('-v1'))) {
-  HISTORY_SCENARIOS.push({ name: v1.name.replace(/-v1$/, '-v2'), run: v1.run }, { name: v1.name.replace(/-v1$/, '-v3'), run: v1.run });
+  HISTORY_SCENARIOS.push(...['-v2', '-v3', '-v4'].map((version) => ({ name: v1.name.replace(/-v1$/, version), run: v1.run })));
 }
