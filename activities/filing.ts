@@ -76,6 +76,14 @@ export type SendOutcome = SubmitOutcome & {
 };
 /** What the filing's own follow-up found: the message's status now; `notified`: its final lifecycle was told (H3). */
 export type FollowUpOutcome = { code: string | null; lifecycle: LifecycleCode; final: boolean; notified: boolean };
+/**
+ * One poll of the follow-up: `stop` ends the follow-up; `waitMs`: its moment has not come yet by the activity's clock
+ * (nothing was asked, the status fields are empty): the workflow waits that long and asks again. `askedAtMs`: when
+ * it asked (epoch ms), so a moment it already covers is not polled again.
+ */
+export type PollOutcome =
+  | (FollowUpOutcome & { stop: boolean; waitMs?: undefined; askedAtMs?: number })
+  | { code: null; lifecycle: null; final: false; notified: false; stop: false; waitMs: number; askedAtMs?: undefined };
 
 export function createFilingActivities(deps: FilingActivityDeps) {
   const now = () => (deps.clock ?? (() => new Date()))();
@@ -444,13 +452,17 @@ export function createFilingActivities(deps: FilingActivityDeps) {
      * (STATUS_FOLLOW_UP_AT none): the hub's send/receive carries the filing. A final status is told to the
      * administration once when `notifyFinal`.
      */
-    async pollOwnProcess({ messageId, notifyFinal }: { messageId: string; notifyFinal: boolean }): Promise<FollowUpOutcome & { stop: boolean }> {
+    async pollOwnProcess({ messageId, notifyFinal, notBeforeMs }: { messageId: string; notifyFinal: boolean; notBeforeMs?: number }): Promise<PollOutcome> {
+      // The workflow's clock is that of the event that woke it, seconds behind on a busy worker: this clock decides.
+      const early = notBeforeMs === undefined ? 0 : notBeforeMs - Date.now();
+      if (early > 0) return { code: null, lifecycle: null, final: false, notified: false, stop: false, waitMs: early };
+      const askedAtMs = Date.now();
       const seen = followUp.atMs.length === 0 ? 'stop' : await followUpOnce(messageId);
       if (seen === 'stop') {
         const row = await loadOrFail(deps.pool, messageId);
-        return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false, stop: true };
+        return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false, stop: true, askedAtMs };
       }
-      return { ...seen, notified: seen.final && notifyFinal ? await notifyOnce(messageId, seen.lifecycle) : false, stop: false };
+      return { ...seen, notified: seen.final && notifyFinal ? await notifyOnce(messageId, seen.lifecycle) : false, stop: false, askedAtMs };
     },
 
     /**

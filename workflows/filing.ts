@@ -14,7 +14,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { FilingActivities, FollowUpOutcome, PrepareOutcome } from '../activities/filing';
+import type { FilingActivities, FollowUpOutcome, PollOutcome, PrepareOutcome } from '../activities/filing';
 import type { PortalActivities } from '../activities/portal';
 import { decisionProblem, reminderLabel, reminderPlan, type ClientDecision } from '../domain/approval';
 import type { ReminderMoment } from '../domain/deadlines';
@@ -152,9 +152,10 @@ export const LEAN_FILING_PATCH = 'filing-lean-v2';
 export const FOLLOW_UP_TIMERS_PATCH = 'filing-follow-up-timers';
 
 /**
- * The follow-up's moments count from the moment aanleveren was answered, not from the workflow task that took up the
- * answer: on a busy worker that task starts seconds later, and a moment already past is polled at once in the same
- * task (no timer, no further task to wait for). v4 histories.
+ * The follow-up's moments count from the moment aanleveren was answered, by the poll's own clock: the workflow's clock
+ * is that of the event that woke it, seconds behind on a busy worker. The poll runs at once and, when its moment has
+ * not come yet, answers how long to wait; a moment already past is polled in the same task, without a timer and the
+ * wait for another task. v4 histories.
  */
 export const FOLLOW_UP_FROM_SENDING_PATCH = 'filing-follow-up-from-sending';
 
@@ -518,24 +519,26 @@ async function awaitFinalStatusLean(run: FilingRun): Promise<FilingState> {
  */
 async function followOwnProcess(run: FilingRun): Promise<FollowUpOutcome | undefined> {
   const sentAtMs = run.sentAtMs !== undefined && patched(FOLLOW_UP_FROM_SENDING_PATCH) ? run.sentAtMs : undefined;
-  // Workflow time (deterministic): how long ago aanleveren was answered.
-  const sinceSending = () => Math.max(0, Date.now() - sentAtMs!);
+  const ask = (notBeforeMs?: number) => poll.pollOwnProcess({ messageId: run.input.messageId, notifyFinal: run.told60, notBeforeMs });
   let waited = 0;
-  let polledAt: number | undefined;
   // Without recorded moments (a resend after a person resolved it): the defaults.
   for (const at of run.followUpAtMs ?? DEFAULT_FOLLOW_UP_AT_MS) {
-    if (sentAtMs !== undefined) {
-      // A poll made after this moment already answers for it.
-      if (polledAt !== undefined && polledAt >= at) continue;
-      const left = at - sinceSending();
-      if (run.signals.finalStatusSeen || (left > 0 && (await condition(() => run.signals.finalStatusSeen, left)))) return undefined;
-      polledAt = sinceSending();
-    } else {
-      if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
-      waited = at;
-    }
     try {
-      const seen = await poll.pollOwnProcess({ messageId: run.input.messageId, notifyFinal: run.told60 });
+      let seen: PollOutcome;
+      if (sentAtMs === undefined) {
+        if (await condition(() => run.signals.finalStatusSeen, Math.max(1, at - waited))) return undefined;
+        seen = await ask();
+      } else {
+        if (run.signals.finalStatusSeen) return undefined;
+        // A poll that ran after this moment already answers for it.
+        if (waited >= at) continue;
+        seen = await ask(sentAtMs + at);
+        if (seen.waitMs !== undefined) {
+          if (await condition(() => run.signals.finalStatusSeen, seen.waitMs)) return undefined;
+          seen = await ask();
+        }
+      }
+      waited = sentAtMs === undefined || seen.askedAtMs === undefined ? at : Math.max(at, seen.askedAtMs - sentAtMs);
       if (seen.stop) return undefined;
       if (seen.final) return seen;
     } catch (err) {

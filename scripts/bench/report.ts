@@ -29,6 +29,20 @@ export function formatBenchReport(report: BenchReport): string {
       label: `ack → final status stored and told p${p}, pipeline`,
       cells: (r: RoundFigures) => cell(percentile(r.real.ackToStored, p), secs(percentile(r.real.ackToStored, p))),
     })),
+    ...([50, 99] as const).map((p) => ({
+      label: `workflow task's wait for a worker after approval p${p}: no-op / pipeline`,
+      cells: (r: RoundFigures) => {
+        const [noop, real] = [percentile(r.noop.taskWaits?.perTask ?? [], p), percentile(r.real.taskWaits?.perTask ?? [], p)];
+        return cell(real, `${secs(noop)} / ${secs(real)}`);
+      },
+    })),
+    {
+      label: 'all of a filing\'s task waits after approval p50: no-op / pipeline',
+      cells: (r) => {
+        const [noop, real] = [percentile(r.noop.taskWaits?.perFiling ?? [], 50), percentile(r.real.taskWaits?.perFiling ?? [], 50)];
+        return cell(real, `${secs(noop)} / ${secs(real)}`);
+      },
+    },
     {
       label: 'CPU s during the pipeline round: worker, API, simulator, Temporal, PostgreSQL, bench (of the cores\' s)',
       cells: (r) => {

@@ -13,7 +13,7 @@ import { spawnTs } from '../lib/children';
 import { stopProcess } from '../lib/temporal-dev-server';
 import { injectFaults, setUpFirm, startLocalSystem, until, type Firm, type LocalSystem } from '../lib/system';
 import { benchNoopFiling, noopApproveUpdate, noopAwaitingQuery, type NoopFilingResult } from './noop-workflow';
-import { shapeFromHistory, type FilingShape } from './shape';
+import { shapeFromHistory, taskWaits, type FilingShape } from './shape';
 import { measureSigning, type SigningFigures } from './signing';
 import { cpuBetween, cpuNow } from './cpu';
 import { PROFILED_PARTS, PROFILE_PRELOAD, readProfile, startProfiles, stopProfiles, summariseProfile } from './profile';
@@ -45,6 +45,8 @@ export interface Latencies {
   ackToFinal: number[];
   historyEvents?: number;
   stateTransitions?: number;
+  /** Sampled filings' workflow tasks after the approval: their waits for a worker (ms), and each filing's total. */
+  taskWaits?: { perTask: number[]; perFiling: number[] };
   /** Approval updates sent again after a timeout (WorkflowUpdateRPCTimeoutOrCancelledError). */
   updateRetries: number;
 }
@@ -112,6 +114,14 @@ async function describeCounts(client: Client, workflowId: string): Promise<{ his
   const described = await client.workflow.getHandle(workflowId).describe();
   const transitions = described.raw.workflowExecutionInfo?.stateTransitionCount;
   return { historyEvents: described.historyLength, stateTransitions: transitions === undefined || transitions === null ? undefined : Number(transitions) };
+}
+
+/** The workflow-task waits of up to `size` finished workflows (scripts/bench/shape.ts taskWaits). */
+async function sampleTaskWaits(client: Client, workflowIds: string[], size = 30): Promise<{ perTask: number[]; perFiling: number[] }> {
+  const step = Math.max(1, Math.floor(workflowIds.length / size));
+  const chosen = workflowIds.filter((_, i) => i % step === 0).slice(0, size);
+  const waits = await Promise.all(chosen.map((id) => client.workflow.getHandle(id).fetchHistory().then((h) => taskWaits(h.events ?? []), () => [] as number[])));
+  return { perTask: waits.flat(), perFiling: waits.filter((w) => w.length > 0).map((w) => w.reduce((a, b) => a + b, 0)) };
 }
 
 function median(values: (number | undefined)[]): number | undefined {
@@ -236,6 +246,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
   const firstSent = Math.min(...sentAt.values());
   const finished = rows.filter((r) => r.workflow_closed_at && r.lifecycle === 80).map((r) => Number(r.number));
   const sample = await Promise.all(finished.slice(0, 5).map((n) => describeCounts(client, filingWorkflowId(firm.participant, n)).catch(() => ({ historyEvents: undefined, stateTransitions: undefined }))));
+  const waits = await sampleTaskWaits(client, finished.map((n) => filingWorkflowId(firm.participant, n)));
   return {
     completed,
     final80: rows.filter((r) => r.lifecycle === 80).length,
@@ -248,6 +259,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
     profiles,
     historyEvents: median(sample.map((s) => s.historyEvents)),
     stateTransitions: median(sample.map((s) => s.stateTransitions)),
+    taskWaits: waits,
     updateRetries: retries,
     rss: { baselineKb, openKb },
   };
@@ -297,8 +309,9 @@ async function noopRound(bench: Bench, taskQueue: string, shape: FilingShape, co
   const lastFinal = Math.max(...[...results.values()].map((r) => r.finalAt));
   const firstSent = Math.min(...sentAt.values());
   const counts = await describeCounts(client, ids[0]).catch(() => ({ historyEvents: undefined, stateTransitions: undefined }));
+  const taskWaits = await sampleTaskWaits(client, ids);
   log(`no-op n=${count}: ${results.size} completed`);
-  return { completed: results.size, perMinute: perMinute(results.size, lastFinal - firstSent), approvalToAck, ackToFinal, ...counts, updateRetries: retries };
+  return { completed: results.size, perMinute: perMinute(results.size, lastFinal - firstSent), approvalToAck, ackToFinal, ...counts, taskWaits, updateRetries: retries };
 }
 
 export type ProfileSummary = Record<string, { owner: string; share: number }[]>;

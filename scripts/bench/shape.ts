@@ -135,3 +135,37 @@ export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
     historyEvents: events.length,
   };
 }
+
+/** What taskWaits needs of an event: its type and time. */
+export interface TimedEventLike {
+  eventType?: number | string | null;
+  eventTime?: { seconds?: number | string | { toNumber(): number } | null; nanos?: number | null } | string | null;
+}
+
+function eventTimeMs(event: TimedEventLike): number | undefined {
+  const t = event.eventTime;
+  if (!t) return undefined;
+  if (typeof t === 'string') return Date.parse(t);
+  const seconds = typeof t.seconds === 'object' && t.seconds !== null ? t.seconds.toNumber() : Number(t.seconds ?? 0);
+  return seconds * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+/**
+ * How long each workflow task after the approval update waited for a worker (WorkflowTaskScheduled → Started), in ms:
+ * on a saturated machine this queue, not Digipoort's clock or our timers, is what the latency after the ack is made of.
+ */
+export function taskWaits(events: TimedEventLike[]): number[] {
+  const waits: number[] = [];
+  let approved = false;
+  let scheduledAt: number | undefined;
+  for (const event of events) {
+    const type = typeOf(event);
+    if (type === EVENT.WORKFLOW_EXECUTION_UPDATE_ACCEPTED) approved = true;
+    if (type === E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) scheduledAt = eventTimeMs(event);
+    if (type === E.EVENT_TYPE_WORKFLOW_TASK_STARTED && approved) {
+      const startedAt = eventTimeMs(event);
+      if (scheduledAt !== undefined && startedAt !== undefined) waits.push(startedAt - scheduledAt);
+    }
+  }
+  return waits;
+}

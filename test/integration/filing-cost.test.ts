@@ -1,3 +1,5 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createFilingActivities, type PollOutcome } from '../../activities/filing';
 import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
 import { filingWorkflowId } from '../../workflows/filing';
 import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/send-receive';
@@ -135,6 +137,38 @@ describe('the cost of one filing for the engine', () => {
       await call(api, 'PATCH', `/api/hubs/${hub.participant}`, { sendReceiveIntervalSeconds: 86400 });
     }
   }, 120_000);
+
+  it("the follow-up's moment is judged by the poll's clock: before it nothing is asked and the wait is answered; after it the process is asked at once", async () => {
+    const hub = await createTestHub(api);
+    // 100 and 301 at once; 405 three seconds after sending (steps of 50 ms): after the filing's own 2 s poll, before its 5 s one.
+    await simulatorAdmin.send('PUT', `/admin/plans/${encodeURIComponent(`FH${hub.participant}-1-v1-a1`)}`, [{ code: '100', step: 0 }, { code: '301', step: 1 }, { code: '405', step: 60 }]);
+    expect((await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH))).statusCode).toBe(202);
+    const message = () =>
+      ctx.pool.query<{ id: string; kenmerk: string | null; submitted_at: Date | null }>('SELECT id, kenmerk, submitted_at FROM messages WHERE hub_id = $1 AND number = 1', [hub.hubId]).then((r) => r.rows[0]);
+    let row = await message();
+    for (let i = 0; i < 100 && !row?.kenmerk; i++) row = (await new Promise((r) => setTimeout(r, 100)), await message());
+    expect(row.kenmerk).toBeTruthy();
+    const codes = async () => (await ctx.pool.query<{ statuscode: string }>('SELECT statuscode FROM digipoort_statuses WHERE message_id = $1 ORDER BY tijdstempel_status', [row.id])).rows.map((r) => r.statuscode);
+    // The filing's own 2 s poll stores the first two.
+    for (let i = 0; i < 100 && (await codes()).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const activities = createFilingActivities({ pool: ctx.pool, wus: ctx.wus });
+    const poll = (notBeforeMs?: number) => new MockActivityEnvironment().run(activities.pollOwnProcess, { messageId: row.id, notifyFinal: false, notBeforeMs }) as Promise<PollOutcome>;
+
+    const early = await poll(Date.now() + 30_000);
+    expect(early).toMatchObject({ code: null, lifecycle: null, final: false, stop: false });
+    expect(early.waitMs).toBeGreaterThan(29_000);
+    expect(early.waitMs).toBeLessThanOrEqual(30_000);
+    expect(early.askedAtMs).toBeUndefined();
+
+    const sentAt = row.submitted_at!.getTime();
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 3100 - Date.now())));
+    expect(await codes()).toEqual(['100', '301']);
+    const late = await poll(sentAt + 2000);
+    expect(late.waitMs).toBeUndefined();
+    expect(late).toMatchObject({ code: '405', final: false, stop: false });
+    expect(await codes()).toEqual(['100', '301', '405']);
+    expect(late.askedAtMs).toBeGreaterThanOrEqual(sentAt + 3000);
+  }, 60_000);
 
   // Last in this file: it stops the context's worker.
   it('a decision the engine cannot answer in time is sent again under one update id, answered 202, and taken once when the engine is back', async () => {

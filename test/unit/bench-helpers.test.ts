@@ -4,7 +4,7 @@ import { codeOwner, summariseProfile } from '../../scripts/bench/profile';
 import { cpuBetween, cpuNow } from '../../scripts/bench/cpu';
 import { temporal } from '@temporalio/proto';
 import { fmt, formatTable, percentile, perMinute, ratio, secs } from '../../scripts/bench/stats';
-import { shapeFromHistory } from '../../scripts/bench/shape';
+import { shapeFromHistory, taskWaits } from '../../scripts/bench/shape';
 
 const E = temporal.api.enums.v1.EventType;
 
@@ -70,6 +70,23 @@ describe('bench helpers (scripts/bench)', () => {
     ]);
     expect(shape.steps).toEqual([{ kind: 'activity', name: 'sendFiling', ack: true }, { kind: 'sleep', ms: 2500 }, { kind: 'timer' }, { kind: 'local', name: 'local' }]);
     expect(shape.counts).toMatchObject({ timers: 1, sleeps: 1 });
+  });
+
+  it("measures each workflow task's wait for a worker after the approval, from the events' times", () => {
+    const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+    const events = [
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(0) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(9000) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(10_000) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(12_500) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, eventTime: at(12_600) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(13_000) },
+      { eventType: 'EVENT_TYPE_WORKFLOW_TASK_STARTED', eventTime: new Date(15_250).toISOString() },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(17_000) },
+      { eventType: E.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(17_040) },
+    ];
+    // Only the tasks after the update was accepted: the one that took it up belongs to approval → ack.
+    expect(taskWaits(events)).toEqual([2250, 40]);
   });
 
   it('without an aanleveren-like activity the acknowledgement is the last call before the first status signal', () => {
