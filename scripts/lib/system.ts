@@ -57,7 +57,22 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
+/**
+ * `npm start` on free ports. A port found free can be taken by another process before the system listens on it
+ * (the machine is shared): that start is given up and tried again on new ports, twice at most.
+ */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalSystemOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/port \d+ is in use/.test((err as Error).message)) throw err;
+      options.log(`a port was taken before the system could listen on it: starting again on other ports (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+}
+
+async function startLocalSystemOnce(options: LocalSystemOptions): Promise<LocalSystem> {
   const started = Date.now();
   const id = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
   // A fresh clone has no .tmp yet.
