@@ -454,9 +454,8 @@ export function createFilingActivities(deps: FilingActivityDeps) {
      */
     async pollOwnProcess({ messageId, notifyFinal, notBeforeMs }: { messageId: string; notifyFinal: boolean; notBeforeMs?: number }): Promise<PollOutcome> {
       // The workflow's clock is that of the event that woke it, seconds behind on a busy worker: this clock decides.
-      const early = notBeforeMs === undefined ? 0 : notBeforeMs - Date.now();
-      if (early > 0) return { code: null, lifecycle: null, final: false, notified: false, stop: false, waitMs: early };
       const askedAtMs = Date.now();
+      if (notBeforeMs !== undefined && notBeforeMs > askedAtMs) return { code: null, lifecycle: null, final: false, notified: false, stop: false, waitMs: notBeforeMs - askedAtMs };
       const seen = followUp.atMs.length === 0 ? 'stop' : await followUpOnce(messageId);
       if (seen === 'stop') {
         const row = await loadOrFail(deps.pool, messageId);

@@ -118,8 +118,8 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
   let retryRequested = false;
   let cancelRequested = resume?.cancelRequested ?? false;
   let certificateIds: string[] = resume?.certificateIds ?? [];
-  /** Set once a cancellation is stored (its locks released), so the cancel answer never precedes the record. */
-  let cancellationRecorded = false;
+  /** The phase the read model holds (publish): a cancel is answered once it holds `cancelled` (locks released). */
+  let recordedPhase: RunbookProgressView['phase'] | undefined;
   /** The step being run, and how many of its mandates are settled (carried across continue-as-new). */
   let index = resume?.stepIndex ?? 0;
   let done = resume?.done ?? 0;
@@ -133,7 +133,9 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       { key: RunbookStepAttribute, value: view.currentStep ?? view.phase },
       { key: RunbookProgressAttribute, value: view.progress },
     ]);
+    const phase = view.phase;
     await quick.recordRunbook({ view, confirmedBy });
+    recordedPhase = phase;
   };
 
   /** Ends the run with every handler done (an update's answer is never cut off). */
@@ -179,7 +181,7 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       // While a step runs, the runbook stops before the next one.
       cancelRequested = true;
       // Whoever is told "cancelled" may act on the certificates at once: answer when the record and lock release are done.
-      if (stopsNow && patched(CANCEL_ANSWERS_AFTER_RECORD_PATCH)) await condition(() => cancellationRecorded);
+      if (stopsNow && patched(CANCEL_ANSWERS_AFTER_RECORD_PATCH)) await condition(() => recordedPhase === 'cancelled');
       return view;
     },
     {
@@ -229,7 +231,6 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       view.phase = 'cancelled';
       view.reason = 'cancelled before anything changed';
       await publish();
-      cancellationRecorded = true;
       return finish();
     }
   }
@@ -242,7 +243,6 @@ export async function certificateRunbook(input: CertificateRunbookInput): Promis
       view.currentStep = null;
       view.reason = `cancelled before step ${index + 1}; the steps before it are done`;
       await publish();
-      cancellationRecorded = true;
       return finish();
     }
     await continueIfLong();

@@ -68,11 +68,17 @@ function localActivityName(event: HistoryEventLike): string {
 /** The activity whose completion is Digipoort's acknowledgement (the kenmerk stored): aanleveren, or the sending step. */
 const ACK_ACTIVITY = /submit|aanlever|^sendFiling$/i;
 
-/** A protobuf duration in ms (its seconds may be a Long). */
+type ProtoSeconds = number | string | { toNumber(): number } | null | undefined;
+
+/** Protobuf seconds (a Long in decoded messages) as a number. */
+function secondsOf(seconds: ProtoSeconds): number {
+  return typeof seconds === 'object' && seconds !== null ? seconds.toNumber() : Number(seconds ?? 0);
+}
+
+/** A protobuf duration in ms. */
 function durationMs(d: NonNullable<NonNullable<HistoryEventLike['timerStartedEventAttributes']>['startToFireTimeout']> | undefined | null): number {
   if (!d) return 0;
-  const seconds = typeof d.seconds === 'object' && d.seconds !== null ? d.seconds.toNumber() : Number(d.seconds ?? 0);
-  return seconds * 1000 + Math.round((d.nanos ?? 0) / 1e6);
+  return secondsOf(d.seconds) * 1000 + Math.round((d.nanos ?? 0) / 1e6);
 }
 
 export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
@@ -139,15 +145,14 @@ export function shapeFromHistory(events: HistoryEventLike[]): FilingShape {
 /** What taskWaits needs of an event: its type and time. */
 export interface TimedEventLike {
   eventType?: number | string | null;
-  eventTime?: { seconds?: number | string | { toNumber(): number } | null; nanos?: number | null } | string | null;
+  eventTime?: { seconds?: ProtoSeconds; nanos?: number | null } | string | null;
 }
 
 function eventTimeMs(event: TimedEventLike): number | undefined {
   const t = event.eventTime;
   if (!t) return undefined;
   if (typeof t === 'string') return Date.parse(t);
-  const seconds = typeof t.seconds === 'object' && t.seconds !== null ? t.seconds.toNumber() : Number(t.seconds ?? 0);
-  return seconds * 1000 + (t.nanos ?? 0) / 1e6;
+  return secondsOf(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
 /**

@@ -4,6 +4,7 @@ import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
 import { filingWorkflowId } from '../../workflows/filing';
 import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/send-receive';
 import { buildTestApp } from '../helpers/api';
+import { until } from '../helpers/certificates';
 import { describeCost, workflowCost } from '../helpers/filing-cost';
 import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveRunResult, vatReturnRequest, type Api } from '../helpers/hub';
 import { simulatorAdmin } from '../helpers/wus';
@@ -145,12 +146,14 @@ describe('the cost of one filing for the engine', () => {
     expect((await postViaConnector(api, hub, vatReturnRequest(hub, ENDED_MONTH))).statusCode).toBe(202);
     const message = () =>
       ctx.pool.query<{ id: string; kenmerk: string | null; submitted_at: Date | null }>('SELECT id, kenmerk, submitted_at FROM messages WHERE hub_id = $1 AND number = 1', [hub.hubId]).then((r) => r.rows[0]);
-    let row = await message();
-    for (let i = 0; i < 100 && !row?.kenmerk; i++) row = (await new Promise((r) => setTimeout(r, 100)), await message());
+    const row = await until('the kenmerk stored', async () => {
+      const stored = await message();
+      return stored?.kenmerk ? stored : undefined;
+    }, 10_000, 100);
     expect(row.kenmerk).toBeTruthy();
     const codes = async () => (await ctx.pool.query<{ statuscode: string }>('SELECT statuscode FROM digipoort_statuses WHERE message_id = $1 ORDER BY tijdstempel_status', [row.id])).rows.map((r) => r.statuscode);
     // The filing's own 2 s poll stores the first two.
-    for (let i = 0; i < 100 && (await codes()).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the 2 s poll stored', async () => ((await codes()).length >= 2 ? true : undefined), 5000, 50);
     const activities = createFilingActivities({ pool: ctx.pool, wus: ctx.wus });
     const poll = (notBeforeMs?: number) => new MockActivityEnvironment().run(activities.pollOwnProcess, { messageId: row.id, notifyFinal: false, notBeforeMs }) as Promise<PollOutcome>;
 
