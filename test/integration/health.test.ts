@@ -7,6 +7,10 @@ import { TEST_CERTIFICATE_MASTER_KEYS, TEST_PAYLOAD_ENCRYPTION_KEYS, TEST_SEARCH
 import { testConfig, uniqueTaskQueue } from '../helpers/temporal';
 import { connectClient } from '../../temporal/connection';
 
+/** What the app logged at warn and above during one check: shown when the check fails (a 500's cause is only there). */
+const logged: string[] = [];
+const log = { write: (line: string) => void logged.push(line) };
+
 async function appWith(pool: ReturnType<typeof createPool>, temporal: Client, taskQueue: string, digipoortEndpoint = process.env.DIGIPOORT_ENDPOINT_BASE) {
   return buildApp({
     pool,
@@ -19,7 +23,7 @@ async function appWith(pool: ReturnType<typeof createPool>, temporal: Client, ta
     codecAuthRequired: true,
     publicUrl: 'http://localhost:3000',
     digipoortEndpoint,
-    logger: createLogger('health-test', 'silent'),
+    logger: createLogger('health-test', 'warn', log),
   });
 }
 
@@ -43,8 +47,14 @@ describe('GET /health', () => {
         await new Promise((r) => setTimeout(r, 100));
         res = await app.inject({ method: 'GET', url: '/health' });
       }
-      check(res);
+      try {
+        check(res);
+      } catch (failure) {
+        (failure as Error).message += `\nbody: ${JSON.stringify(res.json())}\nlogged:\n${logged.join('')}`;
+        throw failure;
+      }
     } finally {
+      logged.length = 0;
       await presence?.stop();
       await presencePool.end();
       await app.close();
