@@ -137,6 +137,20 @@ export async function sendReceiveRunResult(client: Client, started: { workflowId
   return client.workflow.getHandle(started.workflowId).getUpdateHandle<{ summary: string; calls: number; changed: number; unknown: number; fullScan: boolean }>(started.runId).result();
 }
 
+/**
+ * One send/receive run of the hub, started once the run going on (409) has ended; returns its summary. When it returns,
+ * no run of this hub is writing any more (runs are one at a time).
+ */
+export async function sendReceiveOnce(api: Api, client: Client, hub: TestHub, full?: boolean): Promise<Awaited<ReturnType<typeof sendReceiveRunResult>>> {
+  for (let i = 0; i < 150; i++) {
+    const started = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive${full === undefined ? '' : `?full=${full}`}`);
+    if (started.statusCode === 202) return sendReceiveRunResult(client, started.json());
+    if (started.statusCode !== 409) throw new Error(`send/receive: ${started.statusCode} ${started.body}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('send/receive stayed busy');
+}
+
 export async function messageCount(pool: { query: (q: string, p: unknown[]) => Promise<{ rows: { n: number }[] }> }, hubId: string): Promise<number> {
   return (await pool.query('SELECT count(*)::int AS n FROM messages WHERE hub_id = $1', [hubId])).rows[0].n;
 }

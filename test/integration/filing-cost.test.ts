@@ -6,7 +6,7 @@ import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/
 import { buildTestApp } from '../helpers/api';
 import { until } from '../helpers/certificates';
 import { describeCost, workflowCost } from '../helpers/filing-cost';
-import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveRunResult, vatReturnRequest, type Api } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveOnce, vatReturnRequest, type Api } from '../helpers/hub';
 import { simulatorAdmin } from '../helpers/wus';
 import { addContactPerson, decideInPortal, enablePortal, formFields, portalGet, portalLogin, postDecision, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, startTestWorker, type TestContext } from '../helpers/temporal';
@@ -103,14 +103,7 @@ describe('the cost of one filing for the engine', () => {
     expect(Number(row.left_ms)).toBeGreaterThan(60_000);
     expect(Number(row.left_ms)).toBeLessThanOrEqual(75_000);
 
-    const onDemand = async () => {
-      for (let i = 0; i < 100; i++) {
-        const started = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive?full=false`);
-        if (started.statusCode === 202) return sendReceiveRunResult(ctx.client, started.json());
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error('send/receive stayed busy');
-    };
+    const onDemand = () => sendReceiveOnce(api, ctx.client, hub, false);
     const handle = ctx.client.workflow.getHandle(sendReceiveHubWorkflowId(hub.participant));
     const nextScheduledRun = async (after: number) => {
       for (let i = 0; i < 80; i++) {

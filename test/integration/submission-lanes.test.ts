@@ -1,5 +1,5 @@
 import { buildTestApp } from '../helpers/api';
-import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveRunResult, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
+import { call, callbackReceiver, createTestHub, postViaConnector, sendReceiveOnce, sendReceiveUntil, vatReturnRequest, type Api, type TestHub } from '../helpers/hub';
 import { enablePortal, waitForLifecycle } from '../helpers/portal';
 import { startTestContext, type TestContext } from '../helpers/temporal';
 import { fileOutsideTheHub, organisation, simulatorAdmin } from '../helpers/wus';
@@ -46,13 +46,6 @@ describe('submission lanes and attempts', () => {
       const filing = await detail(hub, number);
       if (done(filing)) return filing;
       if (Date.now() > deadline) throw new Error(`filing ${number} stayed ${filing.deliveryState}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  async function sendReceiveOnce(hub: TestHub) {
-    for (;;) {
-      const run = await call(api, 'POST', `/api/hubs/${hub.participant}/send-receive`);
-      if (run.statusCode === 202) return sendReceiveRunResult(ctx.client, run.json());
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -112,7 +105,7 @@ describe('submission lanes and attempts', () => {
     const needsAction = (await call(api, 'GET', '/api/needs-action')).json() as { id: string; needsActionReason: string }[];
     expect(needsAction.find((m) => m.id === filing.id)?.needsActionReason).toContain('outside the hub');
     // While the attempt is in doubt its lane is held: the outside process is not declared unknown under its feet.
-    await sendReceiveOnce(hub);
+    await sendReceiveOnce(api, ctx.client, hub);
     expect(await onbs(hub)).toEqual([]);
 
     // A process that belongs to another message is refused, and nothing changes.
@@ -132,7 +125,7 @@ describe('submission lanes and attempts', () => {
     expect((await detail(hub, posted.number)).attempts).toEqual([expect.objectContaining({ outcome: 'adopted', kenmerk: own, inDoubtReason: null })]);
     let unknown: { kenmerk: string }[] = [];
     for (let i = 0; i < 10 && unknown.length === 0; i++) {
-      await sendReceiveOnce(hub);
+      await sendReceiveOnce(api, ctx.client, hub);
       unknown = await onbs(hub);
     }
     expect(unknown.map((m) => m.kenmerk)).toEqual([outside.kenmerk]);
@@ -143,7 +136,7 @@ describe('submission lanes and attempts', () => {
     const outside = { kenmerk: await fileOutsideTheHub(hub.obNumber, 'outside-the-hub-2') };
     let unknown: { kenmerk: string }[] = [];
     for (let i = 0; i < 10 && unknown.length === 0; i++) {
-      await sendReceiveOnce(hub);
+      await sendReceiveOnce(api, ctx.client, hub);
       unknown = await onbs(hub);
     }
     expect(unknown.map((m) => m.kenmerk)).toEqual([outside.kenmerk]);
@@ -166,7 +159,7 @@ describe('submission lanes and attempts', () => {
     expect((await call(api, 'POST', `/api/hubs/${hub.participant}/filings/${posted.number}/reset`)).statusCode).toBe(202);
     await sendReceiveUntil(api, hub, posted.number, (f) => f.lifecycle === 80);
     // Several more runs: the first attempt's process stays the message's own.
-    for (let i = 0; i < 3; i++) await sendReceiveOnce(hub);
+    for (let i = 0; i < 3; i++) await sendReceiveOnce(api, ctx.client, hub);
     expect(await onbs(hub)).toEqual([]);
 
     const filing = await detail(hub, posted.number);
