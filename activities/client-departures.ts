@@ -4,7 +4,6 @@ import { OPEN_MANDATE_STATES, type MandateService, type MandateState } from '../
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { departureById, recordDepartureProgress, type DepartureRow } from '../db/repositories/client-departures';
 import { writeLog } from '../db/repositories/communication-log';
-import { findHubById } from '../db/repositories/hubs';
 import { markMandatesForRevocation, type MandateTarget } from '../db/repositories/mandates';
 import { revokePortalAccess } from '../db/repositories/portal-tokens';
 
@@ -34,8 +33,7 @@ export function createClientDepartureActivities(deps: ClientDepartureActivityDep
   }
 
   async function log(db: Pool | PoolClient, row: DepartureRow, level: 'I' | 'F', text: string) {
-    const hub = await findHubById(db, row.hub_id);
-    await writeLog(db, { hubId: row.hub_id, environment: hub?.environmentCode ?? 'no hub', step: 'process message', level, text: `departure of client ${row.organisation_id}: ${text}` });
+    await writeLog(db, { hubId: row.hub_id, step: 'process message', level, text: `departure of client ${row.organisation_id}: ${text}` });
   }
 
   return {

@@ -90,15 +90,9 @@ export function createFilingActivities(deps: FilingActivityDeps) {
   const httpFetch = deps.fetch ?? fetch;
   const followUp: StatusFollowUpSettings = { ...DEFAULT_STATUS_FOLLOW_UP, ...deps.statusFollowUp };
 
-  async function environmentOf(db: Pool | PoolClient, row: MessageRow): Promise<string> {
-    const hub = row.hub_id ? await findHubById(db, row.hub_id) : undefined;
-    return hub?.environmentCode ?? 'no hub';
-  }
-
   async function log(db: Pool | PoolClient, row: MessageRow, step: Parameters<typeof writeLog>[1]['step'], level: 'I' | 'F', text: string) {
     await writeLog(db, {
       hubId: row.hub_id,
-      environment: await environmentOf(db, row),
       messageId: row.id,
       messageNumber: row.number === null ? null : Number(row.number),
       step,
@@ -297,8 +291,7 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     if (rows[0]?.text !== text) await log(deps.pool, row, 'send message', 'I', text);
   }
 
-  async function chooseCertificate(messageId: string): Promise<{ certificateId: string; role: string }> {
-    const row = await loadOrFail(deps.pool, messageId);
+  async function chooseCertificate(row: MessageRow): Promise<{ certificateId: string; role: string }> {
     if (row.certificate_id && row.delivery_state !== 'ready') return { certificateId: row.certificate_id, role: row.role };
     let choice: CertificateChoice;
     try {
@@ -309,14 +302,13 @@ export function createFilingActivities(deps: FilingActivityDeps) {
       await inTransaction(deps.pool, (db) => recordFailed(db, row, err.message));
       throw ApplicationFailure.create({ message: err.message, type: FILING_FAILURES.certificate, nonRetryable: true });
     }
-    await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [messageId, choice.certificateId, choice.role]);
+    await deps.pool.query(`UPDATE messages SET certificate_id = $2, role = $3 WHERE id = $1 AND delivery_state = 'ready'`, [row.id, choice.certificateId, choice.role]);
     await log(deps.pool, row, 'send message', 'I', `signed with certificate ${choice.certificateId} (${choice.via}${choice.groupName ? ` group "${choice.groupName}"` : ''}${choice.beconNumber ? `, Becon ${choice.beconNumber}` : ''}) as ${choice.role}`);
     return { certificateId: choice.certificateId, role: choice.role };
   }
 
   /** The content is what was built and checked at preparation, unchanged (its hash). */
-  async function checkContent(messageId: string): Promise<{ bytes: number; sha256: string }> {
-    const row = await loadOrFail(deps.pool, messageId);
+  async function checkContent(row: MessageRow): Promise<{ bytes: number; sha256: string }> {
     const content = row.content_xml ?? '';
     const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
     if (!content || sha256 !== row.content_sha256) {
@@ -351,7 +343,9 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     try {
       const { client } = await deps.wus.clientFor(row.certificate_id);
       const results = await client.getStatussenProces({ kenmerk: row.kenmerk }, Context.current().cancellationSignal);
-      await applyProcessStatuses(deps.pool, hub, { ...row, number: String(row.number), kenmerk: row.kenmerk, lifecycle: row.lifecycle as LifecycleCode }, results);
+      const change = await applyProcessStatuses(deps.pool, hub, { ...row, number: String(row.number), kenmerk: row.kenmerk, lifecycle: row.lifecycle as LifecycleCode }, results);
+      // What this poll applied is what the message now holds; with nothing new, read it (send/receive may have moved it).
+      if (change) return { code: change.code, lifecycle: change.lifecycle, final: change.final };
     } catch (err) {
       if (!(err instanceof WusFault || err instanceof WusTransportError || err instanceof CertificateNotUsable || err instanceof CertificateError)) throw err;
       await log(deps.pool, row, 'receive', 'I', `status follow-up stopped (${err instanceof WusFault ? err.foutcode : err.message}): the hub's send/receive receives the statuses`);
@@ -389,12 +383,12 @@ export function createFilingActivities(deps: FilingActivityDeps) {
      * Becon in its latest year, else the work certificate (role Intermediair). C7: never an expired one.
      */
     async chooseCertificate({ messageId }: { messageId: string }): Promise<{ certificateId: string; role: string }> {
-      return chooseCertificate(messageId);
+      return chooseCertificate(await loadOrFail(deps.pool, messageId));
     },
 
     /** The content is what was built and checked at preparation, unchanged (its hash). */
     async checkContent({ messageId }: { messageId: string }): Promise<{ bytes: number; sha256: string }> {
-      return checkContent(messageId);
+      return checkContent(await loadOrFail(deps.pool, messageId));
     },
 
     /**
@@ -414,8 +408,9 @@ export function createFilingActivities(deps: FilingActivityDeps) {
     async sendFiling({ messageId }: { messageId: string }): Promise<SendOutcome> {
       return withHeartbeat(async () => {
         const row = await loadOrFail(deps.pool, messageId);
-        const certificateId = Context.current().info.attempt === 1 || !row.certificate_id ? (await chooseCertificate(messageId)).certificateId : row.certificate_id;
-        await checkContent(messageId);
+        // One read of the message serves both checks (neither changes what the other reads).
+        const certificateId = Context.current().info.attempt === 1 || !row.certificate_id ? (await chooseCertificate(row)).certificateId : row.certificate_id;
+        await checkContent(row);
         const submitted = await submit(messageId);
         const sentAtMs = Date.now();
         return { ...submitted, certificateId, notified: await notifyOnce(messageId, 60), followUpAtMs: followUp.atMs, sentAtMs };

@@ -124,8 +124,7 @@ export function createMandateActivities(deps: MandateActivityDeps) {
   const now = () => (deps.clock ?? (() => new Date()))();
 
   async function log(db: Pool | PoolClient, m: MandateRow, step: 'send message' | 'receive' | 'reconcile', level: 'I' | 'F', text: string) {
-    const hub = await findHubById(db, m.hub_id);
-    await writeLog(db, { hubId: m.hub_id, environment: hub?.environmentCode ?? 'no hub', step, level, text: `mandate ${m.service} ${m.year}${m.continuing ? ' (continuing)' : ''} of client ${m.organisation_id}: ${text}` });
+    await writeLog(db, { hubId: m.hub_id, step, level, text: `mandate ${m.service} ${m.year}${m.continuing ? ' (continuing)' : ''} of client ${m.organisation_id}: ${text}` });
   }
 
   async function load(db: Pool | PoolClient, mandateId: string, forUpdate = false): Promise<MandateRow> {

@@ -5,9 +5,9 @@ import type { ReminderKind, ReminderOffset } from '../domain/deadlines';
 import { findKind, type FilingKind } from '../domain/kinds';
 import { lifecycleLabel, type LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
-import { writeLog } from '../db/repositories/communication-log';
+import { writeLogs } from '../db/repositories/communication-log';
 import { reminderMomentsOf } from '../db/repositories/hub-settings';
-import { findHubById, type Hub } from '../db/repositories/hubs';
+import { findHubById } from '../db/repositories/hubs';
 import { messageById, type MessageRow } from '../db/repositories/messages';
 import type { Mailer } from '../integrations/email/mailer';
 import { issuePortalToken, portalLoginLink } from '../db/repositories/portal-tokens';
@@ -47,12 +47,10 @@ export function createPortalActivities(deps: PortalActivityDeps) {
     return row;
   }
 
-  /** Writes log lines of the message; the hub is looked up once (or given when the caller has it already). */
-  async function log(db: Pool | PoolClient, row: MessageRow, level: 'I' | 'F', lines: string | string[], hub?: Hub) {
-    const found = hub ?? (row.hub_id ? await findHubById(db, row.hub_id) : undefined);
-    for (const text of typeof lines === 'string' ? [lines] : lines) {
-      await writeLog(db, { hubId: row.hub_id, environment: found?.environmentCode ?? 'no hub', messageId: row.id, messageNumber: Number(row.number), step: 'process message', level, text });
-    }
+  /** Writes log lines of the message in one statement (the hub's environment is read in it). */
+  async function log(db: Pool | PoolClient, row: MessageRow, level: 'I' | 'F', lines: string | string[]) {
+    const texts = typeof lines === 'string' ? [lines] : lines;
+    await writeLogs(db, texts.map((text) => ({ hubId: row.hub_id, messageId: row.id, messageNumber: Number(row.number), step: 'process message' as const, level, text })));
   }
 
   function label(row: MessageRow): string {
@@ -254,7 +252,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
             },
           ]);
         }
-        await log(db, row, 'I', to ? `rejection: e-mail to the accountant (${to}) queued` : 'rejection: no e-mail, no accountant e-mail set for the hub', hub);
+        await log(db, row, 'I', to ? `rejection: e-mail to the accountant (${to}) queued` : 'rejection: no e-mail, no accountant e-mail set for the hub');
         mailFor = row.hub_id;
         return { lifecycle: 40 as LifecycleCode, contentSha256: row.content_sha256 ?? '', adopted: adoptedBefore };
       });
@@ -301,7 +299,7 @@ export function createPortalActivities(deps: PortalActivityDeps) {
               },
             ]);
           }
-          await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`, hub);
+          await log(db, row, 'F', `escalated to the accountant${to ? ` (${to})` : ' (no accountant e-mail set for the hub)'}: not approved ${daysBefore} day(s) before the due date ${due}`);
         }
         return row.hub_id;
       });

@@ -55,8 +55,7 @@ export function createRunbookActivities(deps: RunbookActivityDeps) {
   }
 
   async function log(db: Pool | PoolClient, row: RunbookRow, level: 'I' | 'F', text: string) {
-    const hub = await findHubById(db, row.hub_id);
-    await writeLog(db, { hubId: row.hub_id, environment: hub?.environmentCode ?? 'no hub', step: 'certificate', level, text: `runbook ${row.kind} ${row.id}: ${text}` });
+    await writeLog(db, { hubId: row.hub_id, step: 'certificate', level, text: `runbook ${row.kind} ${row.id}: ${text}` });
   }
 
   async function groupId(db: PoolClient, hubId: string, name: string | null): Promise<string | null> {

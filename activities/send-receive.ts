@@ -6,7 +6,7 @@ import { FILING_KINDS } from '../domain/filings';
 import type { LifecycleCode } from '../domain/lifecycle';
 import { inTransaction, type Pool } from '../db/pool';
 import { writeLog } from '../db/repositories/communication-log';
-import { applyFreshStatuses, type OpenMessage, type StatusChange } from './statuses';
+import { applyFreshStatuses, storeStatuses, type OpenMessage, type StatusChange } from './statuses';
 import { findHubById, nextMessageNumber, type Hub } from '../db/repositories/hubs';
 import { acquireSendReceiveLock, releaseSendReceiveLock } from '../db/repositories/send-receive-locks';
 import { WusFault, WusTransportError } from '../integrations/wus/errors';
@@ -188,28 +188,9 @@ export function createSendReceiveActivities(deps: SendReceiveActivityDeps) {
       const returned = ok.flatMap((a) => a.statuses.map((status) => ({ message: a.message, status })));
       if (returned.length > 0) {
         await inTransaction(deps.pool, async (client) => {
-          const { rows: inserted } = await client.query<{ i: number }>(
-            `WITH input AS (
-               SELECT * FROM jsonb_to_recordset($2::jsonb) AS s(i int, message_id uuid, kenmerk text, statuscode text, tijdstempel_status timestamptz,
-                 statusomschrijving text, foutcode text, foutbeschrijving text, statusdetails text)
-             ), stored AS (
-               INSERT INTO digipoort_statuses (message_id, hub_id, kenmerk, statuscode, tijdstempel_status, statusomschrijving, foutcode, foutbeschrijving, statusdetails, attempt_id)
-               SELECT message_id, $1, kenmerk, statuscode, tijdstempel_status, statusomschrijving, foutcode, foutbeschrijving, statusdetails,
-                      (SELECT a.id FROM submission_attempts a WHERE a.kenmerk = input.kenmerk)
-                 FROM input
-               ON CONFLICT (kenmerk, statuscode, tijdstempel_status) DO NOTHING
-               RETURNING kenmerk, statuscode, tijdstempel_status
-             )
-             SELECT min(input.i) AS i FROM stored JOIN input USING (kenmerk, statuscode, tijdstempel_status)
-              GROUP BY stored.kenmerk, stored.statuscode, stored.tijdstempel_status ORDER BY 1`,
-            [hub.id, JSON.stringify(returned.map(({ message, status: s }, i) => ({
-              i, message_id: message.id, kenmerk: s.kenmerk, statuscode: s.statuscode, tijdstempel_status: s.tijdstempelStatus,
-              statusomschrijving: s.statusomschrijving, foutcode: s.statusFoutcode?.foutcode ?? null, foutbeschrijving: s.statusFoutcode?.foutbeschrijving ?? null,
-              statusdetails: s.statusdetails ?? null,
-            })))],
-          );
+          const inserted = await storeStatuses(client, hub.id, returned.map(({ message, status }) => ({ messageId: message.id, status })));
           const fresh = new Map<OpenMessage, StatusResultaat[]>();
-          for (const { i } of inserted) {
+          for (const i of inserted) {
             const { message, status } = returned[i];
             fresh.set(message, [...(fresh.get(message) ?? []), status]);
           }

@@ -3,7 +3,7 @@ import { FILING_KINDS, isFilingKind } from '../domain/filings';
 import { lifecycleFromDigipoortStatus, type LifecycleCode } from '../domain/lifecycle';
 import { refusalReasonOf } from '../domain/refusal-reason';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
-import { writeLog } from '../db/repositories/communication-log';
+import { writeLogs, type LogLine } from '../db/repositories/communication-log';
 import type { Hub } from '../db/repositories/hubs';
 import type { StatusResultaat } from '../integrations/wus/types';
 
@@ -38,25 +38,43 @@ function refusalReason(statuses: StatusResultaat[]): string | undefined {
 }
 
 /**
+ * Stores raw statuses once each (one statement), each with the attempt whose process it reports, and returns the
+ * positions in `returned` of those that were new. A status given twice counts once, at its first position.
+ */
+export async function storeStatuses(client: PoolClient, hubId: string, returned: { messageId: string; status: StatusResultaat }[]): Promise<number[]> {
+  if (returned.length === 0) return [];
+  const { rows } = await client.query<{ i: number }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS s(i int, message_id uuid, kenmerk text, statuscode text, tijdstempel_status timestamptz,
+         statusomschrijving text, foutcode text, foutbeschrijving text, statusdetails text)
+     ), stored AS (
+       INSERT INTO digipoort_statuses (message_id, hub_id, kenmerk, statuscode, tijdstempel_status, statusomschrijving, foutcode, foutbeschrijving, statusdetails, attempt_id)
+       SELECT message_id, $1, kenmerk, statuscode, tijdstempel_status, statusomschrijving, foutcode, foutbeschrijving, statusdetails,
+              (SELECT a.id FROM submission_attempts a WHERE a.kenmerk = input.kenmerk)
+         FROM input ORDER BY i
+       ON CONFLICT (kenmerk, statuscode, tijdstempel_status) DO NOTHING
+       RETURNING kenmerk, statuscode, tijdstempel_status
+     )
+     SELECT min(input.i) AS i FROM stored JOIN input USING (kenmerk, statuscode, tijdstempel_status)
+      GROUP BY stored.kenmerk, stored.statuscode, stored.tijdstempel_status ORDER BY 1`,
+    [hubId, JSON.stringify(returned.map(({ messageId, status: s }, i) => ({
+      i, message_id: messageId, kenmerk: s.kenmerk, statuscode: s.statuscode, tijdstempel_status: s.tijdstempelStatus,
+      statusomschrijving: s.statusomschrijving, foutcode: s.statusFoutcode?.foutcode ?? null, foutbeschrijving: s.statusFoutcode?.foutbeschrijving ?? null,
+      statusdetails: s.statusdetails ?? null,
+    })))],
+  );
+  return rows.map((r) => r.i);
+}
+
+/**
  * Stores new raw statuses of one process (once each) and applies only the highest to the message (H5, H6). Shared by
  * the hub's send/receive and a filing's own status follow-up, so both store statuses the same way; concurrent calls
  * for one process are safe (the raw statuses are unique, the second finds nothing new).
  */
 export async function applyProcessStatuses(pool: Pool, hub: Hub, message: OpenMessage, results: StatusResultaat[]): Promise<StatusChange | undefined> {
   return inTransaction(pool, async (client) => {
-    const fresh: StatusResultaat[] = [];
-    for (const s of results) {
-      const inserted = await client.query(
-        `INSERT INTO digipoort_statuses (message_id, hub_id, kenmerk, statuscode, tijdstempel_status, statusomschrijving,
-           foutcode, foutbeschrijving, statusdetails, attempt_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, (SELECT id FROM submission_attempts WHERE kenmerk = $3))
-         ON CONFLICT (kenmerk, statuscode, tijdstempel_status) DO NOTHING`,
-        [message.id, hub.id, s.kenmerk, s.statuscode, s.tijdstempelStatus, s.statusomschrijving, s.statusFoutcode?.foutcode ?? null,
-          s.statusFoutcode?.foutbeschrijving ?? null, s.statusdetails ?? null],
-      );
-      if (inserted.rowCount) fresh.push(s);
-    }
-    return applyFreshStatuses(client, hub, message, fresh);
+    const fresh = await storeStatuses(client, hub.id, results.map((status) => ({ messageId: message.id, status })));
+    return applyFreshStatuses(client, hub, message, fresh.map((i) => results[i]));
   });
 }
 
@@ -66,12 +84,14 @@ export async function applyProcessStatuses(pool: Pool, hub: Hub, message: OpenMe
  */
 export async function applyFreshStatuses(client: PoolClient, hub: Hub, message: OpenMessage, fresh: StatusResultaat[]): Promise<StatusChange | undefined> {
   if (fresh.length === 0) return undefined;
+  // The log lines are written together at the end, in this order (one round trip).
+  const lines: LogLine[] = [];
   const log = (level: 'I' | 'F', text: string) =>
-    writeLog(client, { hubId: hub.id, environment: hub.environmentCode, messageId: message.id, messageNumber: Number(message.number), step: 'receive', level, text });
+    lines.push({ hubId: hub.id, environment: hub.environmentCode, messageId: message.id, messageNumber: Number(message.number), step: 'receive', level, text });
   for (const s of fresh) {
     const failed = Boolean(s.statusFoutcode);
     const hint = statusLogHint(s.statuscode);
-    await log(
+    log(
       failed || s.statuscode === '210' ? 'F' : 'I',
       `Digipoort ${s.statuscode} ${s.statusomschrijving}${s.statusFoutcode ? ` (${s.statusFoutcode.foutcode}: ${s.statusFoutcode.foutbeschrijving})` : ''}${hint ? ` — ${hint}` : ''}`,
     );
@@ -91,7 +111,10 @@ export async function applyFreshStatuses(client: PoolClient, hub: Hub, message: 
   );
   let best: StatusEvent | undefined;
   for (const s of all) best = mergeStatus(best, { code: s.statuscode, foutcode: s.foutcode ?? undefined, timestamp: s.tijdstempel_status.toISOString() });
-  if (!best || best.code === message.digipoort_status) return undefined;
+  if (!best || best.code === message.digipoort_status) {
+    await writeLogs(client, lines);
+    return undefined;
+  }
   const receiver = isFilingKind(message.kind) ? FILING_KINDS[message.kind].receiver : 'belastingdienst';
   const lifecycle = lifecycleFromDigipoortStatus({ code: best.code, foutcode: best.foutcode, receiver });
   const final = lifecycle === 80 || lifecycle === 90 || lifecycle === 70;
@@ -103,7 +126,7 @@ export async function applyFreshStatuses(client: PoolClient, hub: Hub, message: 
   );
   if (lifecycle !== message.lifecycle) {
     const reason = lifecycle === 90 ? refusalReason(fresh) : undefined;
-    await log(
+    log(
       lifecycle === 80 ? 'I' : final ? 'F' : 'I',
       `lifecycle ${message.lifecycle} → ${lifecycle} (Digipoort ${best.code})` +
         (lifecycle === 90 ? `: rejected by ${receiver === 'kvk' ? 'KvK' : 'the tax authority'}${reason ? ` (${reason})` : ''}; final, a new filing must be created and submitted` : ''),
@@ -119,5 +142,6 @@ export async function applyFreshStatuses(client: PoolClient, hub: Hub, message: 
       );
     }
   }
+  await writeLogs(client, lines);
   return { workflowId: message.workflow_id ?? '', number: Number(message.number), code: best.code, lifecycle, final, workflowOpen: !message.workflow_closed_at };
 }

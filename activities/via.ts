@@ -49,8 +49,7 @@ const MAX_RETRY_DELAY_MS = 120_000;
 
 export function createViaActivities(deps: ViaActivityDeps) {
   async function log(db: Pool | PoolClient, r: ViaRetrievalRow, step: 'send message' | 'receive', level: 'I' | 'F', text: string) {
-    const hub = await findHubById(db, r.hub_id);
-    await writeLog(db, { hubId: r.hub_id, environment: hub?.environmentCode ?? 'no hub', step, level, text: `VIA ${r.year} of client ${r.organisation_id} (retrieval ${r.id}): ${text}` });
+    await writeLog(db, { hubId: r.hub_id, step, level, text: `VIA ${r.year} of client ${r.organisation_id} (retrieval ${r.id}): ${text}` });
   }
 
   async function load(db: Pool | PoolClient, retrievalId: string, forUpdate = false): Promise<ViaRetrievalRow> {

@@ -16,7 +16,8 @@ export type ProcedureStep =
 
 export interface LogLine {
   hubId: string | null;
-  environment: string;
+  /** The hub's environment code; when left out, the hub's own (or "no hub"), read in the same statement. */
+  environment?: string;
   messageId?: string | null;
   messageNumber?: number | null;
   step: ProcedureStep;
@@ -26,10 +27,28 @@ export interface LogLine {
 
 /** H13: every step writes environment, procedure step, level I (info) or F (error) and the full text. */
 export async function writeLog(db: Pool | PoolClient, line: LogLine): Promise<void> {
+  await writeLogs(db, [line]);
+}
+
+/** Several lines in one statement (one round trip), in the order given. */
+export async function writeLogs(db: Pool | PoolClient, lines: LogLine[]): Promise<void> {
+  if (lines.length === 0) return;
   await db.query(
     `INSERT INTO communication_log (hub_id, environment, message_id, message_number, procedure_step, level, text)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [line.hubId, line.environment, line.messageId ?? null, line.messageNumber ?? null, line.step, line.level, line.text],
+     SELECT l.hub_id, coalesce(l.environment, (SELECT h.environment_code FROM hubs h WHERE h.id = l.hub_id), 'no hub'),
+            l.message_id, l.message_number, l.procedure_step, l.level, l.text
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+            WITH ORDINALITY AS l(hub_id, environment, message_id, message_number, procedure_step, level, text, i)
+      ORDER BY l.i`,
+    [
+      lines.map((l) => l.hubId),
+      lines.map((l) => l.environment ?? null),
+      lines.map((l) => l.messageId ?? null),
+      lines.map((l) => l.messageNumber ?? null),
+      lines.map((l) => l.step),
+      lines.map((l) => l.level),
+      lines.map((l) => l.text),
+    ],
   );
 }
 

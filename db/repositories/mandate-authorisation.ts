@@ -61,10 +61,8 @@ export async function decideAuthorisation(db: PoolClient, hubId: string, mandate
   if (!authorised && request) {
     await db.query(`UPDATE mandate_messages SET delivery_state = 'failed', outcome_reason = 'not sent: its authorisation was refused' WHERE id = $1`, [request.id]);
   }
-  const { rows: hub } = await db.query<{ environment_code: string }>('SELECT environment_code FROM hubs WHERE id = $1', [hubId]);
   await writeLog(db, {
     hubId,
-    environment: hub[0]?.environment_code ?? 'no hub',
     step: 'send message',
     level: 'I',
     text:
