@@ -126,11 +126,12 @@ function positionalPath(el: Element): string {
 }
 
 /**
- * Exclusive c14n of one element as XML-DSig reference processing does it: on a copy (the canonicalizer adds the
- * inclusive prefixes' declarations to the element), with the namespaces in scope from its ancestors.
+ * Exclusive c14n of one element as XML-DSig reference processing does it, with the namespaces in scope from its
+ * ancestors. With inclusive prefixes the canonicalizer writes their declarations onto the element it is given, so it
+ * gets a copy; without, it only reads (copying was four fifths of the verification's c14n time in the bench).
  */
 function canonicalText(doc: Document, el: Element, inclusivePrefixes: string[]): string {
-  return new ExclusiveCanonicalization().process(el.cloneNode(true) as Element, {
+  return new ExclusiveCanonicalization().process(inclusivePrefixes.length > 0 ? (el.cloneNode(true) as Element) : el, {
     inclusiveNamespacesPrefixList: inclusivePrefixes,
     // Exclusive c14n takes declarations from the ancestors only for the inclusive prefixes.
     ancestorNamespaces: inclusivePrefixes.length > 0 ? findAncestorNs(doc, positionalPath(el)) : [],
@@ -186,15 +187,15 @@ export function verifySignedEnvelope(doc: Document, policy: SignaturePolicy): Ve
   if (policy.requireTokenReference && tokens.length === 0) reject('no BinarySecurityToken');
   for (const token of tokens) {
     if (token.getAttribute('ValueType') !== BST_VALUE_TYPE) reject('the BinarySecurityToken is not an X.509 v3 token');
-    let tokenCertificate: X509Certificate;
+    const der = Buffer.from(collapsed(textOf(token)), 'base64');
+    // The expected certificate's own bytes: nothing to parse (parsing each response's token was a fifth of this check).
+    if (policy.tokenMustEqualCertificate && der.equals(policy.certificate.raw)) continue;
     try {
-      tokenCertificate = new X509Certificate(Buffer.from(collapsed(textOf(token)), 'base64'));
+      new X509Certificate(der);
     } catch {
       return reject('the BinarySecurityToken is not a certificate');
     }
-    if (policy.tokenMustEqualCertificate && tokenCertificate.fingerprint256 !== policy.certificate.fingerprint256) {
-      reject('the BinarySecurityToken is not the expected certificate');
-    }
+    if (policy.tokenMustEqualCertificate) reject('the BinarySecurityToken is not the expected certificate');
   }
   if (policy.requireTokenReference) {
     const keyInfo = onlyChild(signature, NS.ds, 'KeyInfo');
