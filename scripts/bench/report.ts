@@ -54,6 +54,10 @@ export function formatBenchReport(report: BenchReport): string {
     },
     { label: 'pipeline filings final (at 80) / posted', cells: (r) => cell(r.real.completed, `${r.real.completed} (${r.real.final80}) / ${r.n}`) },
     { label: 'connector posts per minute', cells: (r) => cell(r.real.postedPerMinute, fmt(r.real.postedPerMinute, 0)) },
+    {
+      label: "status follow-up polls per filing: asked / skipped over the hub's rate",
+      cells: (r) => cell(r.real.followUps.taken, `${fmt(r.real.followUps.taken / r.n, 2)} / ${fmt(r.real.followUps.skipped / r.n, 2)}`),
+    },
     { label: 'approval updates sent again (timeout): no-op / pipeline', cells: (r) => cell(r.real.updateRetries, `${r.noop.updateRetries} / ${r.real.updateRetries}`) },
     { label: 'worker RSS idle → N awaiting approval (d)', cells: (r) => cell(r.rss.openKb, `${fmt((r.rss.baselineKb ?? NaN) / 1024, 0)} → ${fmt((r.rss.openKb ?? NaN) / 1024, 0)} MB`) },
     {

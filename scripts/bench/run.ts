@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { Connection, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { loadTemporalConfig, loadWorkerTuning, readEnv, requireEnv, type WorkerTuning } from '../../config';
 import { envIsSet } from '../../config/env';
+import { followUpCounts } from '../../db/repositories/status-follow-up';
 import { withLocalDefaults } from '../../config/local';
 import { connectClient } from '../../temporal/connection';
 import { decideFilingUpdate, filingWorkflowId } from '../../workflows/filing';
@@ -55,7 +56,15 @@ export interface RoundFigures {
   n: number;
   noop: Latencies;
   /** `ackToStored`: from the kenmerk to the final status stored and told to the administration (before the workflow closes). */
-  real: Latencies & { final80: number; postedPerMinute?: number; ackToStored: number[]; cpu?: ReturnType<typeof cpuBetween>; profiles?: ProfileSummary };
+  real: Latencies & {
+    final80: number;
+    postedPerMinute?: number;
+    ackToStored: number[];
+    cpu?: ReturnType<typeof cpuBetween>;
+    profiles?: ProfileSummary;
+    /** The hub's status follow-up polls during the round: asked within its rate, and skipped over it. */
+    followUps: { taken: number; skipped: number };
+  };
   rss: { baselineKb?: number; openKb?: number };
 }
 
@@ -206,6 +215,8 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
   const parts = () => cpuNow(Object.fromEntries(['worker', 'api', 'simulator', 'temporal'].map((name) => [name, system.childPid(name)])));
   const cpuBefore = parts();
   const cpuFrom = Date.now();
+  const hubId = (await pool.query<{ id: string }>('SELECT id FROM hubs WHERE participant_number = $1', [firm.participant])).rows[0].id;
+  const followUpsBefore = await followUpCounts(pool, hubId);
   if (bench.profileDir) startProfiles(bench.profileDir);
   const { sentAt, retries } = await approveAll(bench, numbers, (i) => clients[i % clients.length].contactPersonId);
   log(`pipeline n=${count}: approved (${retries} update(s) sent again after a timeout)`);
@@ -241,6 +252,8 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
     if (final !== undefined) lastFinal = Math.max(lastFinal, final);
   }
   const cpu = cpuBetween(cpuBefore, parts(), Date.now() - cpuFrom);
+  const followUpsAfter = await followUpCounts(pool, hubId);
+  const followUps = { taken: followUpsAfter.taken - followUpsBefore.taken, skipped: followUpsAfter.skipped - followUpsBefore.skipped };
   const profiles = bench.profileDir ? await summariseRound(bench.profileDir, log) : undefined;
   const completed = rows.filter((r) => r.workflow_closed_at).length;
   const firstSent = Math.min(...sentAt.values());
@@ -261,6 +274,7 @@ async function realRound(bench: Bench, clients: Firm['clients'], count: number):
     stateTransitions: median(sample.map((s) => s.stateTransitions)),
     taskWaits: waits,
     updateRetries: retries,
+    followUps,
     rss: { baselineKb, openKb },
   };
 }

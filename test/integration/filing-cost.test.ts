@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFilingActivities, type PollOutcome } from '../../activities/filing';
-import { takeFollowUpToken } from '../../db/repositories/status-follow-up';
+import { followUpCounts, takeFollowUpToken } from '../../db/repositories/status-follow-up';
 import { filingWorkflowId } from '../../workflows/filing';
 import { lastSendReceiveQuery, sendReceiveHubWorkflowId } from '../../workflows/send-receive';
 import { buildTestApp } from '../helpers/api';
@@ -85,6 +85,9 @@ describe('the cost of one filing for the engine', () => {
     expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(true);
     expect(await takeFollowUpToken(ctx.pool, a.hubId, rate)).toBe(false);
     expect(await takeFollowUpToken(ctx.pool, a.hubId, { perSecond: 0, burst: 2 })).toBe(false);
+    // Counted per hub (the bench reports them); a follow-up switched off (rate 0) asks nothing and is not a skip.
+    expect(await followUpCounts(ctx.pool, a.hubId)).toEqual({ taken: 3, skipped: 2 });
+    expect(await followUpCounts(ctx.pool, b.hubId)).toEqual({ taken: 1, skipped: 0 });
   });
 
   it("a scheduled send/receive leaves a process to its filing's own follow-up, asks it again once the follow-up stops early; run-now asks it always", async () => {
