@@ -77,8 +77,9 @@ export type SendOutcome = SubmitOutcome & {
 /** What the filing's own follow-up found: the message's status now; `notified`: its final lifecycle was told (H3). */
 export type FollowUpOutcome = { code: string | null; lifecycle: LifecycleCode; final: boolean; notified: boolean };
 /**
- * One poll of the follow-up: `stop` ends the follow-up; `waitMs`: its moment has not come yet by the activity's clock
- * (nothing was asked, the status fields are empty): the workflow waits that long and asks again. `askedAtMs`: when
+ * One poll of the follow-up: `stop` ends the follow-up; `waitMs`: its moment has not come yet by the activity's clock,
+ * or the hub's rate has no token for it now (nothing was asked, the status fields are empty): the workflow waits that
+ * long and asks again. `askedAtMs`: when
  * it asked (epoch ms), so a moment it already covers is not polled again.
  */
 export type PollOutcome =
@@ -330,14 +331,15 @@ export function createFilingActivities(deps: FilingActivityDeps) {
   }
 
   /** One poll of the message's process; 'stop' when Digipoort cannot be asked now (the hub's send/receive will). */
-  async function followUpOnce(messageId: string): Promise<Omit<FollowUpOutcome, 'notified'> | 'stop'> {
+  async function followUpOnce(messageId: string): Promise<(Omit<FollowUpOutcome, 'notified'> & { retryInMs?: number }) | 'stop'> {
     const current = async () => {
       const row = await loadOrFail(deps.pool, messageId);
       return { row, seen: { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: row.delivery_state === 'final' || row.delivery_state === 'failed' } };
     };
     const { row, seen } = await current();
     if (seen.final || row.delivery_state !== 'submitted' || !row.kenmerk || !row.hub_id) return seen;
-    if (!(await takeFollowUpToken(deps.pool, row.hub_id, followUp.rate))) return seen;
+    const token = await takeFollowUpToken(deps.pool, row.hub_id, followUp.rate);
+    if (!token.taken) return { ...seen, retryInMs: token.retryInMs };
     const hub = await findHubById(deps.pool, row.hub_id);
     if (!hub || !row.certificate_id) return stopFollowing(row.id);
     try {
@@ -456,7 +458,10 @@ export function createFilingActivities(deps: FilingActivityDeps) {
         const row = await loadOrFail(deps.pool, messageId);
         return { code: row.digipoort_status, lifecycle: row.lifecycle as LifecycleCode, final: false, notified: false, stop: true, askedAtMs };
       }
-      return { ...seen, notified: seen.final && notifyFinal ? await notifyOnce(messageId, seen.lifecycle) : false, stop: false, askedAtMs };
+      // Over the hub's rate: nothing was asked; the workflow asks again once a token is back, not at the next moment.
+      const { retryInMs, ...status } = seen;
+      if (retryInMs !== undefined) return { code: null, lifecycle: null, final: false, notified: false, stop: false, waitMs: retryInMs };
+      return { ...status, notified: status.final && notifyFinal ? await notifyOnce(messageId, status.lifecycle) : false, stop: false, askedAtMs };
     },
 
     /**
