@@ -27,6 +27,8 @@ interface Supervised {
   quickDeaths: number;
   restarts: number;
   timer?: NodeJS.Timeout;
+  /** A restart under way: stopping waits for it and stops what it started (the dev server outlives its parent). */
+  starting?: Promise<ChildProcess>;
 }
 
 const FIRST_PAUSE_MS = 1000;
@@ -65,6 +67,8 @@ export class Supervisor {
     this.stopping = true;
     for (const child of [...this.children].reverse()) {
       clearTimeout(child.timer);
+      const late = child.starting ? await child.starting.catch(() => undefined) : undefined;
+      if (late) await stopProcess(late, child.spec.stopGraceMs ?? 15_000);
       await stopProcess(child.process, child.spec.stopGraceMs ?? 15_000);
     }
     this.pidFile.clear();
@@ -89,12 +93,12 @@ export class Supervisor {
   private schedule(child: Supervised, pause: number): void {
     child.timer = setTimeout(() => {
       if (this.stopping) return;
-      child.spec.start().then(
+      child.starting = child.spec.start();
+      child.starting.then(
         (process) => {
-          if (this.stopping) {
-            void stopProcess(process, child.spec.stopGraceMs ?? 15_000);
-            return;
-          }
+          child.starting = undefined;
+          // Stopping began meanwhile: stop() waited for this start and stops this process.
+          if (this.stopping) return;
           child.process = process;
           child.startedAt = Date.now();
           child.restarts++;
@@ -103,6 +107,8 @@ export class Supervisor {
           this.watch(child);
         },
         (err: unknown) => {
+          child.starting = undefined;
+          if (this.stopping) return;
           child.quickDeaths++;
           const next = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (child.quickDeaths - 1));
           this.log(`${child.spec.name} could not be started again (${err instanceof Error ? err.message : String(err)}); trying again in ${next / 1000} s`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readEnv } from '../../config/env';
 import { isValidBsnOrRsin } from '../../domain/identifiers';
 import { dropDatabase } from '../../db/migrate';
+import { PidFile } from './children';
 import { freePort } from './ports';
 
 /**
@@ -111,7 +112,12 @@ async function startLocalSystemOnce(options: LocalSystemOptions): Promise<LocalS
   const stop = async (keep: boolean) => {
     system.kill('SIGINT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (system.exitCode === null && system.signalCode === null) system.kill('SIGKILL');
+    if (system.exitCode === null && system.signalCode === null) {
+      system.kill('SIGKILL');
+      await exited;
+      // Killed before it stopped its children: stop those it recorded (the Temporal dev server would outlive it).
+      await new PidFile(path.join(dataDir, 'run', 'children.json')).stopLeftovers(options.log);
+    }
     if (!keep) {
       await dropDatabase(databaseUrl).catch(() => undefined);
       await dropDatabase(simulatorDatabaseUrl).catch(() => undefined);
