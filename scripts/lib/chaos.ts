@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Pool } from 'pg';
 import { injectFaults, setUpFirm, startLocalSystem } from './system';
 
@@ -85,7 +83,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       DIGIPOORT_TIMEOUT_MS: '5000',
     },
   });
-  const { dataDir } = system;
   const pool = new Pool({ connectionString: system.databaseUrl, max: 2 });
   let report: ChaosReport | undefined;
   try {
@@ -109,13 +106,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const chaos = (async () => {
       for (const target of plan) {
         await new Promise((r) => setTimeout(r, options.killEveryMs ?? 8000));
-        const children = JSON.parse(readFileSync(path.join(dataDir, 'run', 'children.json'), 'utf8')) as { name: string; pid: number }[];
-        const victim = children.find((c) => c.name === target);
-        if (!victim) continue;
+        const pid = system.childPid(target);
+        if (pid === undefined) continue;
         try {
-          process.kill(victim.pid, 'SIGKILL');
+          process.kill(pid, 'SIGKILL');
           kills[target]++;
-          log(`killed ${target} (pid ${victim.pid})`);
+          log(`killed ${target} (pid ${pid})`);
         } catch {
           // it had died already
         }

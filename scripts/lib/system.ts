@@ -109,6 +109,8 @@ async function startLocalSystemOnce(options: LocalSystemOptions): Promise<LocalS
   system.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => system.once('exit', () => resolve()));
 
+  // What npm start's supervisor records of its children (scripts/lib/children.ts).
+  const childrenFile = path.join(dataDir, 'run', 'children.json');
   const stop = async (keep: boolean) => {
     system.kill('SIGINT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
@@ -116,7 +118,7 @@ async function startLocalSystemOnce(options: LocalSystemOptions): Promise<LocalS
       system.kill('SIGKILL');
       await exited;
       // Killed before it stopped its children: stop those it recorded (the Temporal dev server would outlive it).
-      await new PidFile(path.join(dataDir, 'run', 'children.json')).stopLeftovers(options.log);
+      await new PidFile(childrenFile).stopLeftovers(options.log);
     }
     if (!keep) {
       await dropDatabase(databaseUrl).catch(() => undefined);
@@ -156,7 +158,7 @@ async function startLocalSystemOnce(options: LocalSystemOptions): Promise<LocalS
     }
   };
   const childPid = (name: string) => {
-    const children = JSON.parse(readFileSync(path.join(dataDir, 'run', 'children.json'), 'utf8')) as { name: string; pid: number }[];
+    const children = JSON.parse(readFileSync(childrenFile, 'utf8')) as { name: string; pid: number }[];
     return children.find((c) => c.name === name)?.pid;
   };
   return { dataDir, databaseUrl, simulatorDatabaseUrl, apiUrl, adminUrl, ports, env, staffToken, output: () => output, childPid, call, stop };
